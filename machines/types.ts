@@ -1,0 +1,82 @@
+import type { BackoffOptions } from './backoff.js';
+
+/**
+ * What the work receives on every attempt.
+ */
+export interface WorkContext {
+  /**
+   * Aborted when the worker is asked to stop (STOP, the group's `signal`, SIGTERM/SIGINT)
+   * and whenever its actor is stopped from outside. The work should settle soon after.
+   */
+  signal: AbortSignal;
+  /** The worker's name. */
+  name: string;
+  /** Which attempt this is: 1 for the first start, 2 for the first restart, … */
+  attempt: number;
+}
+
+/**
+ * A worker's work: a long-running function, usually async.
+ *
+ * The contract (as suture's `Service`):
+ * - Returning (or resolving) is a clean exit: the worker is `done` and is not restarted.
+ * - Throwing anything, synchronously or as a rejection (an Error, a string, `undefined`, …),
+ *   is a crash: the worker restarts it after the backoff delay. The value is reported as
+ *   it was thrown (`lastError`).
+ * - When `signal` aborts, the work must stop what it does and settle (return or throw).
+ *   The worker waits for that, up to `stopTimeoutMs`; after that it reports
+ *   `stopTimedOut: true` and no longer waits. A settlement after the abort is never a crash.
+ */
+export type Work = (context: WorkContext) => unknown;
+
+/** How a worker is supervised. */
+export interface WorkerOptions {
+  /** The restart delays. */
+  backoff?: BackoffOptions;
+  /**
+   * How long STOP waits for the work to settle after its signal aborted, in milliseconds.
+   * @default 10000
+   */
+  stopTimeoutMs?: number;
+}
+
+/** One worker of a group: its unique name, its work and how it is supervised. */
+export interface WorkerSpec extends WorkerOptions {
+  /** Unique within the group; also the worker actor's `id` and `systemId`. */
+  name: string;
+  work: Work;
+}
+
+/** How a worker ended. */
+export interface WorkerReport {
+  name: string;
+  /** `done`: the work returned; `stopped`: STOP ended it; `failed`: supervision gave up. */
+  outcome: 'done' | 'stopped' | 'failed';
+  /** How many times the work was started. */
+  attempts: number;
+  /** `attempts - 1` (0 when the work never started). */
+  restarts: number;
+  /** The last thing the work threw, if it ever threw. */
+  lastError?: unknown;
+  /** STOP's wait for the work ran out (`stopTimeoutMs`). */
+  stopTimedOut: boolean;
+}
+
+/** How a group ended, with one report per worker in the order of the specs. */
+export interface GroupReport {
+  /** `stopped`: STOP ended it; `done`: every worker finished on its own. */
+  outcome: 'stopped' | 'done';
+  workers: WorkerReport[];
+}
+
+/** The supervision events, one discriminated union (see `onEvent`). */
+export type SupervisorEvent =
+  | { type: 'worker.started'; name: string; attempt: number }
+  | { type: 'worker.crashed'; name: string; attempt: number; error: unknown; delayMs: number }
+  | { type: 'worker.exited'; name: string; attempt: number }
+  | { type: 'worker.stopped'; name: string; attempts: number; stopTimedOut: boolean }
+  | { type: 'group.stopping'; workers: number }
+  | { type: 'group.stopped'; outcome: GroupReport['outcome']; workers: number };
+
+/** Receives every {@link SupervisorEvent} synchronously, as it happens. */
+export type SupervisorEventHandler = (event: SupervisorEvent) => void;

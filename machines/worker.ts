@@ -1,0 +1,249 @@
+import { assign, fromPromise, setup, stateIn } from 'xstate';
+import { backoffDelay, resolveBackoff, type BackoffPolicy } from './backoff.js';
+import type {
+  SupervisorEvent,
+  SupervisorEventHandler,
+  Work,
+  WorkerReport,
+  WorkerSpec,
+} from './types.js';
+
+/** The default of `stopTimeoutMs`. */
+export const defaultStopTimeoutMs = 10_000;
+
+/** Input of {@link workerMachine}: a worker spec, plus an optional event hook. */
+export interface WorkerInput extends WorkerSpec {
+  /** Receives this worker's lifecycle events synchronously. */
+  onEvent?: SupervisorEventHandler | undefined;
+}
+
+/** What the invoked `work` actor receives. */
+export interface WorkInput {
+  work: Work;
+  name: string;
+  attempt: number;
+  /** Aborted by the worker on STOP; the actor links its own stop signal to it too. */
+  controller: AbortController;
+}
+
+interface WorkerContext {
+  name: string;
+  work: Work;
+  backoff: BackoffPolicy;
+  stopTimeoutMs: number;
+  onEvent: SupervisorEventHandler | undefined;
+  attempts: number;
+  /** Consecutive crashes: drives the backoff. */
+  crashes: number;
+  /** The delay of the current backoff, computed once when the crash happened. */
+  delayMs: number;
+  errored: boolean;
+  lastError: unknown;
+  stopTimedOut: boolean;
+  outcome: WorkerReport['outcome'] | undefined;
+  /** The current attempt's abort controller; STOP aborts it. */
+  controller: AbortController | undefined;
+}
+
+/**
+ * Runs the work once. XState aborts `signal` when this actor is stopped from outside
+ * (but never waits for the promise); the worker's own STOP aborts `controller` and keeps
+ * this actor alive until the promise settles. Both reach the work as one signal.
+ */
+export const workLogic = fromPromise<unknown, WorkInput>(({ input, signal }) => {
+  const { controller } = input;
+  const forward = (): void => controller.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  const unlink = (): void => signal.removeEventListener('abort', forward);
+  let result: unknown;
+  try {
+    result = input.work({ signal: controller.signal, name: input.name, attempt: input.attempt });
+  } catch (error) {
+    unlink();
+    // Any thrown value is a crash and is reported as it was thrown, Error or not.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
+  }
+  return Promise.resolve(result).finally(unlink);
+});
+
+function notify(context: WorkerContext, event: SupervisorEvent): void {
+  if (!context.onEvent) return;
+  try {
+    context.onEvent(event);
+  } catch (error) {
+    // A throwing hook must not turn into an actor error (that would end supervision).
+    console.error(`xstate-supervisor: onEvent threw on ${event.type}:`, error);
+  }
+}
+
+/** A rejection that only says "I was aborted" is how work settles on STOP, not a fault. */
+function isAbortRejection(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal !== undefined && error === signal.reason) return true;
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+/**
+ * One supervised worker: runs its work as an invoked promise actor and restarts it with
+ * exponential backoff when it crashes.
+ *
+ * States: `attempt.running` → (clean return) `done` | (crash) `backoff` → after the
+ * `backoff` delay → `attempt.running` again. STOP in `attempt.running` aborts the work's
+ * signal and waits in `attempt.stopping` for it to settle, up to the `stopTimeout` delay;
+ * STOP in `backoff` ends at once. `done` and `stopped` are final; the output is the
+ * {@link WorkerReport}.
+ *
+ * The invoke lives on `attempt`, the parent of `running` and `stopping`, so the work
+ * actor stays alive (and its settlement observable) while the worker is stopping.
+ *
+ * Overridable with `.provide()`: the `work` actor, the `backoff` and `stopTimeout` delays.
+ *
+ * @example
+ * ```ts
+ * const worker = createActor(workerMachine, {
+ *   input: { name: 'poller', work: async ({ signal }) => poll(signal) },
+ * }).start();
+ * worker.send({ type: 'STOP' });
+ * ```
+ */
+export const workerMachine = setup({
+  types: {
+    input: {} as WorkerInput,
+    context: {} as WorkerContext,
+    events: {} as { type: 'STOP' },
+    output: {} as WorkerReport,
+  },
+  actors: { work: workLogic },
+  delays: {
+    backoff: ({ context }) => context.delayMs,
+    stopTimeout: ({ context }) => context.stopTimeoutMs,
+  },
+  guards: {
+    // After STOP, any settlement of the work means "stopped", never "done" or "crashed".
+    stopRequested: stateIn('#worker.attempt.stopping'),
+  },
+  actions: {
+    beginAttempt: assign({
+      attempts: ({ context }) => context.attempts + 1,
+      controller: () => new AbortController(),
+    }),
+    abortWork: ({ context }) => context.controller?.abort(),
+    reportStarted: ({ context }) =>
+      notify(context, { type: 'worker.started', name: context.name, attempt: context.attempts }),
+    reportCrashed: ({ context }) =>
+      notify(context, {
+        type: 'worker.crashed',
+        name: context.name,
+        attempt: context.attempts,
+        error: context.lastError,
+        delayMs: context.delayMs,
+      }),
+    reportExited: ({ context }) =>
+      notify(context, { type: 'worker.exited', name: context.name, attempt: context.attempts }),
+    reportStopped: ({ context }) =>
+      notify(context, {
+        type: 'worker.stopped',
+        name: context.name,
+        attempts: context.attempts,
+        stopTimedOut: context.stopTimedOut,
+      }),
+  },
+}).createMachine({
+  id: 'worker',
+  context: ({ input }) => ({
+    name: input.name,
+    work: input.work,
+    backoff: resolveBackoff(input.backoff),
+    stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
+    onEvent: input.onEvent,
+    attempts: 0,
+    crashes: 0,
+    delayMs: 0,
+    errored: false,
+    lastError: undefined,
+    stopTimedOut: false,
+    outcome: undefined,
+    controller: undefined,
+  }),
+  initial: 'attempt',
+  states: {
+    attempt: {
+      entry: ['beginAttempt', 'reportStarted'],
+      invoke: {
+        id: 'work',
+        src: 'work',
+        input: ({ context }) => ({
+          work: context.work,
+          name: context.name,
+          attempt: context.attempts,
+          // beginAttempt ran just before: the controller is there.
+          controller: context.controller!,
+        }),
+        onDone: [{ guard: 'stopRequested', target: 'stopped' }, { target: 'done' }],
+        onError: [
+          {
+            guard: 'stopRequested',
+            target: 'stopped',
+            actions: assign(({ context, event }) =>
+              isAbortRejection(event.error, context.controller?.signal)
+                ? {}
+                : { errored: true, lastError: event.error },
+            ),
+          },
+          {
+            target: 'backoff',
+            actions: [
+              assign(({ context, event }) => {
+                const crashes = context.crashes + 1;
+                return {
+                  crashes,
+                  errored: true,
+                  lastError: event.error,
+                  delayMs: backoffDelay(context.backoff, crashes),
+                };
+              }),
+              'reportCrashed',
+            ],
+          },
+        ],
+      },
+      initial: 'running',
+      states: {
+        running: {
+          on: { STOP: { target: 'stopping', actions: 'abortWork' } },
+        },
+        stopping: {
+          after: {
+            stopTimeout: { target: '#worker.stopped', actions: assign({ stopTimedOut: true }) },
+          },
+        },
+      },
+    },
+    backoff: {
+      after: { backoff: { target: 'attempt' } },
+      on: { STOP: { target: 'stopped' } },
+    },
+    done: {
+      type: 'final',
+      entry: [assign({ outcome: 'done' }), 'reportExited'],
+    },
+    stopped: {
+      type: 'final',
+      entry: [assign({ outcome: 'stopped' }), 'reportStopped'],
+    },
+  },
+  output: ({ context }) => workerReport(context),
+});
+
+function workerReport(context: WorkerContext): WorkerReport {
+  const report: WorkerReport = {
+    name: context.name,
+    outcome: context.outcome ?? 'stopped',
+    attempts: context.attempts,
+    restarts: Math.max(0, context.attempts - 1),
+    stopTimedOut: context.stopTimedOut,
+  };
+  if (context.errored) report.lastError = context.lastError;
+  return report;
+}

@@ -1,0 +1,53 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import type { SupervisorEvent, SupervisorEventHandler } from '../machines/types.js';
+import { logEvent, type Logger } from './logger.js';
+import { describe } from './options.js';
+
+/** What `createActor` accepts as `inspect`: `createSkyInspector().inspect`, a function, … */
+export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/**
+ * Wraps a user callback so that a throw never reaches the machines: supervision goes on
+ * and the first error of each callback is written to stderr once.
+ */
+export function guard<A extends unknown[]>(label: string, callback: (...args: A) => void): (...args: A) => void {
+  let reported = false;
+  return (...args) => {
+    try {
+      callback(...args);
+    } catch (error) {
+      if (reported) return;
+      reported = true;
+      process.stderr.write(`xstate-supervisor: ${label} threw; further errors from it are not reported\n`);
+      console.error(error);
+    }
+  };
+}
+
+export function checkInspect(value: unknown): ((event: InspectionEvent) => void) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'function') return guard('inspect', value as (event: InspectionEvent) => void);
+  if (typeof value === 'object' && value !== null) {
+    const observer = value as Observer<InspectionEvent>;
+    if (typeof observer.next === 'function') {
+      return guard('inspect', (event: InspectionEvent) => observer.next?.(event));
+    }
+  }
+  throw new TypeError(`Expected \`inspect\` to be a function or an observer with next(), got ${describe(value)}`);
+}
+
+/** One event handler that logs and then calls the user's hook, each guarded. */
+export function eventHandler(
+  logger: Logger | false,
+  onEvent: SupervisorEventHandler | undefined,
+  stopTimeoutMs: (name: string) => number,
+): SupervisorEventHandler | undefined {
+  const log = logger === false ? undefined : guard('logger', (event: SupervisorEvent) => logEvent(logger, event, stopTimeoutMs));
+  const user = onEvent === undefined ? undefined : guard('onEvent', onEvent);
+  if (log === undefined) return user;
+  if (user === undefined) return log;
+  return (event) => {
+    log(event);
+    user(event);
+  };
+}

@@ -1,0 +1,130 @@
+import { inspect as show } from 'node:util';
+import type { BackoffOptions } from '../machines/backoff.js';
+import type { WorkerOptions, WorkerSpec } from '../machines/types.js';
+
+/** The largest delay a Node timer honours; a longer one fires at once. */
+export const maxTimerMs = 2 ** 31 - 1;
+
+export function describe(value: unknown): string {
+  return show(value, { depth: 1, breakLength: Infinity });
+}
+
+function fail(ErrorType: typeof TypeError | typeof RangeError, path: string, expected: string, value: unknown): never {
+  throw new ErrorType(`Expected \`${path}\` to be ${expected}, got ${describe(value)}`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(object: Record<string, unknown>, path: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) {
+      const where = path === '' ? key : `${path}.${key}`;
+      throw new TypeError(`Unknown option \`${where}\`; expected one of ${allowed.join(', ')}`);
+    }
+  }
+}
+
+function checkDelay(value: unknown, path: string, minimum = 0): number {
+  if (typeof value !== 'number') fail(TypeError, path, 'a number of milliseconds', value);
+  if (!Number.isFinite(value) || value < minimum || value > maxTimerMs) {
+    fail(RangeError, path, `a finite number of milliseconds from ${minimum} to ${maxTimerMs}`, value);
+  }
+  return value;
+}
+
+function checkOptionalObject(value: unknown, path: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) fail(TypeError, path, 'an object', value);
+  return value;
+}
+
+const backoffKeys = ['initialMs', 'factor', 'maxMs'] as const;
+
+function checkBackoff(value: unknown, path: string): BackoffOptions | undefined {
+  const backoff = checkOptionalObject(value, path);
+  if (backoff === undefined) return undefined;
+  checkKeys(backoff, path, backoffKeys);
+  const result: BackoffOptions = {};
+  if (backoff.initialMs !== undefined) result.initialMs = checkDelay(backoff.initialMs, `${path}.initialMs`);
+  if (backoff.maxMs !== undefined) result.maxMs = checkDelay(backoff.maxMs, `${path}.maxMs`);
+  if (backoff.factor !== undefined) {
+    const { factor } = backoff;
+    if (typeof factor !== 'number') fail(TypeError, `${path}.factor`, 'a number', factor);
+    if (!Number.isFinite(factor) || factor < 1) fail(RangeError, `${path}.factor`, 'a finite number ≥ 1', factor);
+    result.factor = factor;
+  }
+  const initialMs = result.initialMs ?? 1000;
+  const maxMs = result.maxMs ?? 30_000;
+  if (maxMs < initialMs) {
+    throw new RangeError(
+      `Expected \`${path}.maxMs\` (${maxMs}) to be at least \`${path}.initialMs\` (${initialMs})`,
+    );
+  }
+  return result;
+}
+
+/** The keys of {@link WorkerOptions}, checked where worker options are accepted. */
+export const workerOptionKeys = ['backoff', 'stopTimeoutMs'] as const;
+
+/** Validates the worker options found on `object` (a spec or supervise()'s options). */
+export function checkWorkerOptions(object: Record<string, unknown>, path: string): WorkerOptions {
+  const prefix = path === '' ? '' : `${path}.`;
+  const result: WorkerOptions = {};
+  const backoff = checkBackoff(object.backoff, `${prefix}backoff`);
+  if (backoff !== undefined) result.backoff = backoff;
+  if (object.stopTimeoutMs !== undefined) {
+    result.stopTimeoutMs = checkDelay(object.stopTimeoutMs, `${prefix}stopTimeoutMs`);
+  }
+  return result;
+}
+
+export function checkName(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value === '') fail(TypeError, path, 'a non-empty string', value);
+  return value;
+}
+
+export function checkWork(value: unknown, path: string): WorkerSpec['work'] {
+  if (typeof value !== 'function') fail(TypeError, path, 'a function', value);
+  return value as WorkerSpec['work'];
+}
+
+/** Validates the specs of a group and returns a copy, so later changes by the caller do not reach the group. */
+export function checkSpecs(value: unknown): WorkerSpec[] {
+  if (!Array.isArray(value)) fail(TypeError, 'specs', 'an array of worker specs', value);
+  const seen = new Set<string>();
+  return value.map((item: unknown, index) => {
+    const path = `specs[${index}]`;
+    if (!isPlainObject(item)) fail(TypeError, path, 'a worker spec object', item);
+    checkKeys(item, path, ['name', 'work', ...workerOptionKeys]);
+    const name = checkName(item.name, `${path}.name`);
+    if (seen.has(name)) throw new TypeError(`Expected unique worker names, got ${describe(name)} twice (\`${path}.name\`)`);
+    seen.add(name);
+    return { name, work: checkWork(item.work, `${path}.work`), ...checkWorkerOptions(item, path) };
+  });
+}
+
+/** Checks the options object itself and that it only has known keys. */
+export function checkOptions(value: unknown, allowed: readonly string[]): Record<string, unknown> {
+  const options = checkOptionalObject(value, 'options') ?? {};
+  checkKeys(options, '', allowed);
+  return options;
+}
+
+export function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  return fail(TypeError, 'signal', 'an AbortSignal', value);
+}
+
+export function checkBoolean(value: unknown, path: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(TypeError, path, 'a boolean', value);
+  return value;
+}
+
+export function checkFunction<T>(value: unknown, path: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') fail(TypeError, path, 'a function', value);
+  return value as T;
+}

@@ -1,0 +1,39 @@
+import type { Observer } from 'xstate';
+
+/** What settle() needs of a worker or group actor. */
+interface SupervisionActor<TOutput> {
+  send(event: { type: 'STOP' }): void;
+  subscribe(observer: Partial<Observer<unknown>>): unknown;
+  getSnapshot(): { output?: TOutput | undefined };
+  start(): unknown;
+}
+
+/**
+ * Starts a supervision actor and resolves with its output once it is final. Aborting
+ * `signal` sends STOP. `cleanup` and the abort listener are removed on every path.
+ */
+export function settle<TOutput>(
+  actor: SupervisionActor<TOutput>,
+  signal: AbortSignal | undefined,
+  cleanup: () => void,
+): Promise<TOutput> {
+  return new Promise((resolve, reject) => {
+    const stop = (): void => actor.send({ type: 'STOP' });
+    signal?.addEventListener('abort', stop, { once: true });
+    const finish = (): void => {
+      signal?.removeEventListener('abort', stop);
+      cleanup();
+    };
+    actor.subscribe({
+      complete: () => {
+        finish();
+        resolve(actor.getSnapshot().output as TOutput);
+      },
+      error: (error) => {
+        finish();
+        reject(error instanceof Error ? error : new Error('supervision actor failed', { cause: error }));
+      },
+    });
+    actor.start();
+  });
+}

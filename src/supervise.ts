@@ -1,0 +1,56 @@
+import { createActor } from 'xstate';
+import { defaultStopTimeoutMs, workerMachine } from '../machines/worker.js';
+import type { SupervisorEventHandler, Work, WorkerOptions, WorkerReport } from '../machines/types.js';
+import { checkInspect, eventHandler, type InspectionObserver } from './hooks.js';
+import { checkLogger, type Logger } from './logger.js';
+import { checkFunction, checkName, checkOptions, checkSignal, checkWork, checkWorkerOptions, workerOptionKeys } from './options.js';
+import { settle } from './settle.js';
+
+/** Options of {@link supervise}. */
+export interface SuperviseOptions extends WorkerOptions {
+  /** Aborting it stops the worker gracefully (as STOP). */
+  signal?: AbortSignal;
+  /** Where supervision logs go; `false` silences them. @default a logger writing to stderr */
+  logger?: Logger | false;
+  /** Handed to `createActor`: sees the worker and its work actors. */
+  inspect?: InspectionObserver;
+  /** Receives the worker's lifecycle events. */
+  onEvent?: SupervisorEventHandler;
+}
+
+/**
+ * Supervises one worker until its work returns (`done`) or `signal` aborts (`stopped`):
+ * every crash restarts the work after an exponential backoff (1 s, ×2, capped at 30 s).
+ * Does not touch process signals; pass `signal` to stop it.
+ *
+ * Rejects with a `TypeError`/`RangeError` naming the option for bad input, before
+ * anything starts.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const report = await supervise('poller', async ({ signal }) => {
+ *   while (!signal.aborted) await pollOnce(signal);
+ * }, { signal: controller.signal });
+ * ```
+ */
+export async function supervise(name: string, work: Work, options?: SuperviseOptions): Promise<WorkerReport> {
+  checkName(name, 'name');
+  checkWork(work, 'work');
+  const raw = checkOptions(options, [...workerOptionKeys, 'signal', 'logger', 'inspect', 'onEvent']);
+  const workerOptions = checkWorkerOptions(raw, '');
+  const signal = checkSignal(raw.signal);
+  const logger = checkLogger(raw.logger);
+  const inspect = checkInspect(raw.inspect);
+  const onEvent = checkFunction<SupervisorEventHandler>(raw.onEvent, 'onEvent');
+
+  if (signal?.aborted) {
+    return { name, outcome: 'stopped', attempts: 0, restarts: 0, stopTimedOut: false };
+  }
+  const stopTimeoutMs = workerOptions.stopTimeoutMs ?? defaultStopTimeoutMs;
+  const actor = createActor(workerMachine, {
+    input: { name, work, ...workerOptions, onEvent: eventHandler(logger, onEvent, () => stopTimeoutMs) },
+    ...(inspect === undefined ? {} : { inspect }),
+  });
+  return settle(actor, signal, () => undefined);
+}

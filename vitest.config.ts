@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Real-process tests start a child Node process through tsx; give them room on 2 cores.
+    testTimeout: 20_000,
+  },
+});
