@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import { assign, enqueueActions, setup, type AnyActorRef, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type {
   GroupReport,
   SupervisorEvent,
@@ -15,16 +15,22 @@ export interface GroupInput {
   onEvent?: SupervisorEventHandler | undefined;
 }
 
+interface Finished {
+  report: WorkerReport;
+  rest: Finished | null;
+}
+
 interface GroupContext {
   /** Worker names in spec order: the order of the report. */
   names: readonly string[];
   /** Workers not final yet. A count, so "all final?" is O(1) per event. */
   live: number;
   /**
-   * Final reports by name. Mutated in place on purpose: copying a map of N entries
-   * on each of N child events would make a group of N workers O(N²) to stop.
+   * Final reports, newest first. An immutable list: adding one is O(1) without copying,
+   * where copying a map of N entries on each of N child events would make a group of
+   * N workers O(N²) to stop (and mutating one in place would break pure transitions).
    */
-  reports: Map<string, WorkerReport>;
+  finished: Finished | null;
   stopRequested: boolean;
   onEvent: SupervisorEventHandler | undefined;
 }
@@ -70,33 +76,30 @@ export const groupMachine = setup({
     allWorkersFinal: ({ context }) => context.live === 0,
   },
   actions: {
-    recordDone: assign(({ context, event }) => {
-      if (!('output' in event)) return {};
-      context.reports.set(event.actorId, event.output);
-      return { live: context.live - 1 };
-    }),
+    recordDone: assign(({ context, event }) =>
+      'output' in event
+        ? { live: context.live - 1, finished: { report: event.output, rest: context.finished } }
+        : {},
+    ),
     // A worker machine handles every fault of its work; this catches faults of the worker
     // actor itself (a `.provide()`d logic that throws, say) so they stay isolated too.
     recordError: assign(({ context, event }) => {
       if (!('error' in event)) return {};
-      const previous = context.reports.get(event.actorId);
-      if (previous !== undefined) return {};
-      context.reports.set(event.actorId, {
+      const report: WorkerReport = {
         name: event.actorId,
         outcome: 'failed',
         attempts: 0,
         restarts: 0,
         lastError: event.error,
         stopTimedOut: false,
-      });
-      return { live: context.live - 1 };
+      };
+      return { live: context.live - 1, finished: { report, rest: context.finished } };
     }),
     forwardStop: enqueueActions(({ context, self, enqueue }) => {
       const workers = self.getSnapshot().children;
       for (const name of context.names) {
-        if (context.reports.has(name)) continue;
-        const worker = workers[name];
-        if (worker !== undefined) enqueue.sendTo(worker, { type: 'STOP' });
+        const worker = workers[name] as AnyActorRef | undefined;
+        if (worker?.getSnapshot().status === 'active') enqueue.sendTo(worker, { type: 'STOP' });
       }
     }),
     reportStopping: ({ context }) =>
@@ -125,7 +128,7 @@ export const groupMachine = setup({
     return {
       names,
       live: names.length,
-      reports: new Map(),
+      finished: null,
       stopRequested: false,
       onEvent: input.onEvent,
     };
@@ -153,8 +156,14 @@ export const groupMachine = setup({
     done: { type: 'final', entry: 'reportStopped' },
     stopped: { type: 'final', entry: 'reportStopped' },
   },
-  output: ({ context }) => ({
-    outcome: context.stopRequested ? 'stopped' : 'done',
-    workers: context.names.map((name) => context.reports.get(name)!),
-  }),
+  output: ({ context }) => {
+    const reports = new Map<string, WorkerReport>();
+    for (let entry = context.finished; entry !== null; entry = entry.rest) {
+      reports.set(entry.report.name, entry.report);
+    }
+    return {
+      outcome: context.stopRequested ? 'stopped' : 'done',
+      workers: context.names.map((name) => reports.get(name)!),
+    };
+  },
 });
