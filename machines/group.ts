@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup, type AnyActorRef, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import { assign, enqueueActions, setup, type AnyActorRef, type DoneActorEvent, type Snapshot, type ErrorActorEvent } from 'xstate';
 import type {
   GroupReport,
   SupervisorEvent,
@@ -98,8 +98,9 @@ export const groupMachine = setup({
     forwardStop: enqueueActions(({ context, self, enqueue }) => {
       const workers = self.getSnapshot().children;
       for (const name of context.names) {
-        const worker = workers[name] as AnyActorRef | undefined;
-        if (worker?.getSnapshot().status === 'active') enqueue.sendTo(worker, { type: 'STOP' });
+        const worker: AnyActorRef | undefined = workers[name];
+        const snapshot: Snapshot<unknown> | undefined = worker?.getSnapshot();
+        if (worker !== undefined && snapshot?.status === 'active') enqueue.sendTo(worker, { type: 'STOP' });
       }
     }),
     reportStopping: ({ context }) =>
