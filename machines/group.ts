@@ -99,7 +99,7 @@ export const groupMachine = setup({
       const workers = self.getSnapshot().children;
       for (const name of context.names) {
         const worker: AnyActorRef | undefined = workers[name];
-        const snapshot: Snapshot<unknown> | undefined = worker?.getSnapshot();
+        const snapshot = worker?.getSnapshot() as Snapshot<unknown> | undefined;
         if (worker !== undefined && snapshot?.status === 'active') enqueue.sendTo(worker, { type: 'STOP' });
       }
     }),
