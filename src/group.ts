@@ -2,7 +2,7 @@ import { createActor } from 'xstate';
 import { groupMachine } from '../machines/group.js';
 import { defaultStopTimeoutMs } from '../machines/worker.js';
 import type { GroupReport, SupervisorEventHandler, WorkerSpec } from '../machines/types.js';
-import { checkInspect, eventHandler, type InspectionObserver } from './hooks.js';
+import { checkInspect, eventHandler, guardLogger, type InspectionObserver } from './hooks.js';
 import { checkLogger, type Logger } from './logger.js';
 import { checkBoolean, checkFunction, checkOptions, checkSignal, checkSpecs } from './options.js';
 import { settle } from './settle.js';
@@ -52,7 +52,7 @@ export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupO
   const raw = checkOptions(options, ['signal', 'installSignals', 'logger', 'inspect', 'onEvent']);
   const signal = checkSignal(raw.signal);
   const installSignals = checkBoolean(raw.installSignals, 'installSignals', true);
-  const logger = checkLogger(raw.logger);
+  const logger = guardLogger(checkLogger(raw.logger));
   const inspect = checkInspect(raw.inspect);
   const onEvent = checkFunction<SupervisorEventHandler>(raw.onEvent, 'onEvent');
 

@@ -36,13 +36,26 @@ export function checkInspect(value: unknown): ((event: InspectionEvent) => void)
   throw new TypeError(`Expected \`inspect\` to be a function or an observer with next(), got ${describe(value)}`);
 }
 
-/** One event handler that logs and then calls the user's hook, each guarded. */
+/** The logger with every method guarded, sharing one "reported once". */
+export function guardLogger(logger: Logger | false): Logger | false {
+  if (logger === false) return false;
+  const call = guard('logger', (level: keyof Logger, message: string, details: unknown[]) =>
+    logger[level](message, ...details),
+  );
+  return {
+    info: (message, ...details) => call('info', message, details),
+    warn: (message, ...details) => call('warn', message, details),
+    error: (message, ...details) => call('error', message, details),
+  };
+}
+
+/** One event handler that logs and then calls the user's hook (guarded). */
 export function eventHandler(
   logger: Logger | false,
   onEvent: SupervisorEventHandler | undefined,
   stopTimeoutMs: (name: string) => number,
 ): SupervisorEventHandler | undefined {
-  const log = logger === false ? undefined : guard('logger', (event: SupervisorEvent) => logEvent(logger, event, stopTimeoutMs));
+  const log = logger === false ? undefined : (event: SupervisorEvent) => logEvent(logger, event, stopTimeoutMs);
   const user = onEvent === undefined ? undefined : guard('onEvent', onEvent);
   if (log === undefined) return user;
   if (user === undefined) return log;

@@ -1,7 +1,7 @@
 import { createActor } from 'xstate';
 import { defaultStopTimeoutMs, workerMachine } from '../machines/worker.js';
 import type { SupervisorEventHandler, Work, WorkerOptions, WorkerReport } from '../machines/types.js';
-import { checkInspect, eventHandler, type InspectionObserver } from './hooks.js';
+import { checkInspect, eventHandler, guardLogger, type InspectionObserver } from './hooks.js';
 import { checkLogger, type Logger } from './logger.js';
 import { checkFunction, checkName, checkOptions, checkSignal, checkWork, checkWorkerOptions, workerOptionKeys } from './options.js';
 import { settle } from './settle.js';
@@ -40,7 +40,7 @@ export async function supervise(name: string, work: Work, options?: SuperviseOpt
   const raw = checkOptions(options, [...workerOptionKeys, 'signal', 'logger', 'inspect', 'onEvent']);
   const workerOptions = checkWorkerOptions(raw, '');
   const signal = checkSignal(raw.signal);
-  const logger = checkLogger(raw.logger);
+  const logger = guardLogger(checkLogger(raw.logger));
   const inspect = checkInspect(raw.inspect);
   const onEvent = checkFunction<SupervisorEventHandler>(raw.onEvent, 'onEvent');
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
+import { createActor, fromPromise, SimulatedClock, waitFor, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { groupMachine } from '../machines/group.js';
 import { workerMachine } from '../machines/worker.js';
 import type { SupervisorEvent, WorkerSpec } from '../machines/types.js';
@@ -12,6 +12,10 @@ function startGroup(workers: WorkerSpec[]) {
   actor.start();
   return { actor, clock, events };
 }
+
+/** The worker actor registered under `name` (system.get is untyped). */
+type WorkerRef = ActorRefFrom<typeof workerMachine>;
+const workerRef = (actor: AnyActorRef, name: string): WorkerRef => actor.system.get(name) as WorkerRef;
 
 const finished = (actor: ReturnType<typeof startGroup>['actor']) =>
   waitFor(actor, (snapshot) => snapshot.status === 'done');
@@ -29,8 +33,8 @@ describe('group', () => {
     const b = controllableWork();
     const { actor } = startGroup([{ name: 'a', work: a.work }, { name: 'b', work: b.work }]);
     expect(Object.keys(actor.getSnapshot().children).sort()).toEqual(['a', 'b']);
-    expect(actor.system.get('a')).toBe(actor.getSnapshot().children.a);
-    expect(actor.system.get('b')?.getSnapshot().context.name).toBe('b');
+    expect(workerRef(actor, 'a')).toBe(actor.getSnapshot().children.a);
+    expect(workerRef(actor, 'b').getSnapshot().context.name).toBe('b');
     actor.stop();
   });
 
@@ -40,7 +44,7 @@ describe('group', () => {
       { name: 'steady', work: steady.work },
       { name: 'flaky', work: () => Promise.reject(new Error('boom')), backoff: { initialMs: 10 } },
     ]);
-    const flaky = actor.system.get('flaky');
+    const flaky = workerRef(actor, 'flaky');
     for (let crash = 1; crash <= 5; crash++) {
       await waitFor(flaky, (snapshot) => snapshot.matches('backoff') && snapshot.context.attempts === crash);
       clock.increment(flaky.getSnapshot().context.delayMs);
@@ -48,7 +52,7 @@ describe('group', () => {
     expect(actor.getSnapshot().status).toBe('active');
     expect(steady.attempts).toHaveLength(1);
     expect(steady.last().context.signal.aborted).toBe(false);
-    expect(actor.system.get('steady').getSnapshot().value).toEqual({ attempt: 'running' });
+    expect(workerRef(actor, 'steady').getSnapshot().value).toEqual({ attempt: 'running' });
     actor.stop();
   });
 
@@ -57,7 +61,7 @@ describe('group', () => {
     const b = controllableWork();
     const { actor, events } = startGroup([{ name: 'a', work: a.work }, { name: 'b', work: b.work }]);
     b.last().settle.resolve();
-    await waitFor(actor.system.get('b'), (snapshot) => snapshot.status === 'done');
+    await waitFor(workerRef(actor, 'b'), (snapshot) => snapshot.status === 'done');
     expect(actor.getSnapshot().status).toBe('active');
     a.last().settle.resolve();
     await finished(actor);
@@ -80,7 +84,7 @@ describe('group', () => {
     expect(b.last().context.signal.aborted).toBe(true);
     expect(actor.getSnapshot().value).toBe('stopping');
     a.last().settle.resolve();
-    await waitFor(actor.system.get('a'), (snapshot) => snapshot.status === 'done');
+    await waitFor(workerRef(actor, 'a'), (snapshot) => snapshot.status === 'done');
     expect(actor.getSnapshot().status).toBe('active');
     b.last().settle.resolve();
     await finished(actor);
@@ -104,7 +108,7 @@ describe('group', () => {
       { name: 'crashed', work: () => Promise.reject(new Error('x')) },
     ]);
     done.last().settle.resolve();
-    await waitFor(actor.system.get('crashed'), (snapshot) => snapshot.matches('backoff'));
+    await waitFor(workerRef(actor, 'crashed'), (snapshot) => snapshot.matches('backoff'));
     await waitFor(actor, (snapshot) => snapshot.context.live === 1);
     actor.send({ type: 'STOP' });
     await finished(actor);

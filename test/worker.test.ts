@@ -3,8 +3,8 @@ import { createActor, waitFor } from 'xstate';
 import { workerMachine } from '../machines/worker.js';
 import { aborted, controllableWork, startWorker, untilState } from './helpers.js';
 
-const running = { attempt: 'running' };
-const stopping = { attempt: 'stopping' };
+const running = { attempt: 'running' } as const;
+const stopping = { attempt: 'stopping' } as const;
 
 describe('worker: restart after a crash', () => {
   test('restarts a crashed worker after 1 s, not before', async () => {
