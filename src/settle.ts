@@ -1,4 +1,6 @@
+import { clearInterval, setInterval } from 'node:timers';
 import type { Observer } from 'xstate';
+import { maxTimerMs } from './options.js';
 
 /** What settle() needs of a worker or group actor. */
 interface SupervisionActor<TOutput> {
@@ -11,6 +13,11 @@ interface SupervisionActor<TOutput> {
 /**
  * Starts a supervision actor and resolves with its output once it is final. Aborting
  * `signal` sends STOP. `cleanup` and the abort listener are removed on every path.
+ *
+ * Until then the process is kept alive, as the reference's run loop does: work that only
+ * waits on its signal holds no handle, and Node would otherwise exit (code 13) with the
+ * supervision still pending. One idle timer per call, from node:timers so that fake timers
+ * in a user's tests neither replace nor run it.
  */
 export function settle<TOutput>(
   actor: SupervisionActor<TOutput>,
@@ -18,9 +25,11 @@ export function settle<TOutput>(
   cleanup: () => void,
 ): Promise<TOutput> {
   return new Promise((resolve, reject) => {
+    const keepAlive = setInterval(() => {}, maxTimerMs);
     const stop = (): void => actor.send({ type: 'STOP' });
     signal?.addEventListener('abort', stop, { once: true });
     const finish = (): void => {
+      clearInterval(keepAlive);
       signal?.removeEventListener('abort', stop);
       cleanup();
     };
