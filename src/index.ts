@@ -6,7 +6,7 @@ export { runGroup, type RunGroupOptions } from './group.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
 export type { Logger } from './logger.js';
 export type { InspectionObserver } from './hooks.js';
-export { workerMachine, type WorkerInput } from '../machines/worker.js';
+export { workerMachine, type WorkerInput, type WorkInput } from '../machines/worker.js';
 export { groupMachine, type GroupInput } from '../machines/group.js';
 export type { BackoffOptions } from '../machines/backoff.js';
 export type {

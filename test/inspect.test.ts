@@ -29,7 +29,7 @@ describe('inspection', () => {
       const ref = event.actorRef as AnyActorRef;
       if (event.type === '@xstate.actor') actors.push(ref.id);
       if (event.type === '@xstate.snapshot' && (ref.id === 'flaky' || ref.id === 'steady')) {
-        const value = (event.snapshot as { value: unknown }).value;
+        const { value } = event.snapshot as unknown as { value: unknown };
         const seen = states.get(ref.id) ?? [];
         if (JSON.stringify(seen.at(-1)) !== JSON.stringify(value)) seen.push(value);
         states.set(ref.id, seen);
