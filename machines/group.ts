@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup, type AnyActorRef, type DoneActorEvent, type Snapshot, type ErrorActorEvent } from 'xstate';
+import { assign, enqueueActions, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type {
   GroupReport,
   SupervisorEvent,
@@ -95,12 +95,13 @@ export const groupMachine = setup({
       };
       return { live: context.live - 1, finished: { report, rest: context.finished } };
     }),
-    forwardStop: enqueueActions(({ context, self, enqueue }) => {
-      const workers = self.getSnapshot().children;
+    // Decided from context alone, so the transition stays pure (no actor is read).
+    // One walk of the finished list per STOP keeps it linear.
+    forwardStop: enqueueActions(({ context, enqueue }) => {
+      const finished = new Set<string>();
+      for (let entry = context.finished; entry !== null; entry = entry.rest) finished.add(entry.report.name);
       for (const name of context.names) {
-        const worker: AnyActorRef | undefined = workers[name];
-        const snapshot = worker?.getSnapshot() as Snapshot<unknown> | undefined;
-        if (worker !== undefined && snapshot?.status === 'active') enqueue.sendTo(worker, { type: 'STOP' });
+        if (!finished.has(name)) enqueue.sendTo(name, { type: 'STOP' });
       }
     }),
     reportStopping: ({ context }) =>

@@ -1,0 +1,220 @@
+// Model-based tests: paths generated with @xstate/graph over each machine, each executed
+// against the real machine with controllable work and a simulated clock, asserting state
+// and context at every step. Coverage is measured from the transitions the real actors
+// took (the `@xstate.microstep` inspection events), against every transition defined.
+import { getSimplePaths } from '@xstate/graph';
+import { describe, expect, test } from 'vitest';
+import {
+  assign,
+  createActor,
+  setup,
+  SimulatedClock,
+  waitFor,
+  type AnyActorRef,
+  type AnyStateMachine,
+  type AnyStateNode,
+  type AnyTransitionDefinition,
+  type InspectionEvent,
+  type SnapshotFrom,
+} from 'xstate';
+import { groupMachine } from '../machines/group.js';
+import type { WorkerReport } from '../machines/types.js';
+import { workerMachine, type WorkerInput } from '../machines/worker.js';
+import { controllableWork } from './helpers.js';
+
+type AnyEvent = { type: string } & Record<string, unknown>;
+
+function transitionKey(transition: AnyTransitionDefinition): string {
+  const guard = transition.guard === undefined ? '' : `[${typeof transition.guard === 'string' ? transition.guard : 'inline'}]`;
+  const targets = transition.target?.map((node) => node.id).join(',') ?? '(stay)';
+  return `${transition.source.id} --${transition.eventType || '(always)'}${guard}--> ${targets}`;
+}
+
+/** Every transition the machine defines, eventless ones included. */
+function allTransitions(machine: AnyStateMachine): Set<string> {
+  const keys = new Set<string>();
+  const visit = (node: AnyStateNode) => {
+    for (const transitions of node.transitions.values()) for (const t of transitions) keys.add(transitionKey(t));
+    for (const t of node.always ?? []) keys.add(transitionKey(t));
+    for (const child of Object.values(node.states)) visit(child);
+  };
+  visit(machine.root);
+  return keys;
+}
+
+/** Records the transitions `actor`'s machine actually takes. */
+function transitionRecorder(taken: Set<string>, own: () => AnyActorRef | undefined) {
+  return (event: InspectionEvent) => {
+    if (event.type === '@xstate.microstep' && event.actorRef === own()) {
+      for (const t of event._transitions) taken.add(transitionKey(t));
+    }
+  };
+}
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+describe('worker machine, model-based', () => {
+  const stopTimeoutMs = 50;
+  const baseInput = { name: 'w', work: () => undefined, backoff: { initialMs: 100, factor: 2, maxMs: 1000 }, stopTimeoutMs };
+  const crash = new Error('crash');
+  // The events the environment can produce in each state: the work settles only while it
+  // runs, each timer fires only in the state that started it.
+  const eventsIn = (snapshot: SnapshotFrom<typeof workerMachine>): AnyEvent[] => [
+    { type: 'STOP' },
+    ...(snapshot.matches('attempt')
+      ? [
+          { type: 'xstate.done.actor.work', output: undefined, actorId: 'work' },
+          { type: 'xstate.error.actor.work', error: crash, actorId: 'work' },
+        ]
+      : []),
+    ...(snapshot.matches('backoff') ? [{ type: 'xstate.after.backoff.worker.backoff' }] : []),
+    ...(snapshot.matches({ attempt: 'stopping' }) ? [{ type: 'xstate.after.stopTimeout.worker.attempt.stopping' }] : []),
+  ];
+  const paths = getSimplePaths(workerMachine, {
+    input: baseInput,
+    events: (snapshot) => eventsIn(snapshot) as never[],
+    // Cap the attempt count: the restart loop is one cycle, not an infinite state space.
+    serializeState: (snapshot) =>
+      JSON.stringify([snapshot.value, Math.min(snapshot.context.attempts, 2), snapshot.context.stopTimedOut]),
+  });
+  const taken = new Set<string>();
+
+  test('generates paths to every state', () => {
+    const ends = new Set(paths.map((path) => JSON.stringify(path.state.value)));
+    expect(ends).toEqual(new Set(['{"attempt":"running"}', '{"attempt":"stopping"}', '"backoff"', '"done"', '"stopped"'].map(String)));
+  });
+
+  test('every path holds on the real machine, step by step', async () => {
+    expect(paths.length).toBeGreaterThan(10);
+    for (const path of paths) {
+      const clock = new SimulatedClock();
+      const work = controllableWork();
+      const actor: AnyActorRef = createActor(workerMachine, {
+        clock,
+        input: { ...baseInput, work: work.work },
+        inspect: transitionRecorder(taken, () => actor),
+      });
+      const worker = actor as ReturnType<typeof createActor<typeof workerMachine>>;
+      worker.start();
+      for (const step of path.steps) {
+        const event = step.event as AnyEvent;
+        if (event.type === 'STOP') worker.send({ type: 'STOP' });
+        else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
+        else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(crash);
+        else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
+        else if (event.type === 'xstate.after.stopTimeout.worker.attempt.stopping') clock.increment(stopTimeoutMs);
+        else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+        const expected = step.state;
+        const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
+        const pick = ({ attempts, crashes, delayMs, errored, stopTimedOut, outcome }: typeof real.context) =>
+          ({ attempts, crashes, delayMs, errored, stopTimedOut, outcome });
+        expect(pick(real.context), `${path.steps.map((s) => s.event.type).join(' → ')}`).toEqual(pick(expected.context));
+        expect(real.status).toBe(expected.status);
+        expect(work.attempts).toHaveLength(real.context.attempts);
+      }
+      worker.stop();
+    }
+  });
+
+  test('the executed paths took every transition of the worker machine', () => {
+    expect([...allTransitions(workerMachine)].filter((key) => !taken.has(key))).toEqual([]);
+    expect(taken.size).toBe(allTransitions(workerMachine).size);
+  });
+});
+
+describe('group machine, model-based', () => {
+  // Controllable workers: the group is the machine under test, its children the environment.
+  const testWorker = setup({
+    types: {
+      input: {} as WorkerInput,
+      context: {} as { name: string; stopped: boolean },
+      events: {} as { type: 'STOP' } | { type: 'FINISH' } | { type: 'FAIL' },
+      output: {} as WorkerReport,
+    },
+  }).createMachine({
+    context: ({ input }) => ({ name: input.name, stopped: false }),
+    initial: 'live',
+    states: {
+      live: {
+        on: {
+          STOP: { actions: assign({ stopped: true }) },
+          FINISH: 'finished',
+          FAIL: { actions: () => { throw new Error('worker fault'); } },
+        },
+      },
+      finished: { type: 'final' },
+    },
+    output: ({ context }) => ({
+      name: context.name, outcome: context.stopped ? 'stopped' : 'done', attempts: 1, restarts: 0, stopTimedOut: false,
+    }),
+  });
+  const machine = groupMachine.provide({ actors: { worker: testWorker as unknown as typeof workerMachine } });
+  const names = ['a', 'b'];
+  const input = { workers: names.map((name) => ({ name, work: () => undefined })) };
+  type GroupSnapshot = ReturnType<typeof machine.getInitialSnapshot>;
+  const finishedNames = (snapshot: GroupSnapshot) => {
+    const result: string[] = [];
+    for (let entry = snapshot.context.finished; entry !== null; entry = entry.rest) result.push(entry.report.name);
+    return result.sort();
+  };
+  const fault = new Error('worker fault');
+  const paths = getSimplePaths(machine, {
+    input,
+    events: (snapshot) =>
+      [
+        { type: 'STOP' },
+        ...names
+          .filter((name) => !finishedNames(snapshot).includes(name))
+          .flatMap((name) => [
+            {
+              type: `xstate.done.actor.${name}`,
+              actorId: name,
+              output: { name, outcome: snapshot.context.stopRequested ? 'stopped' : 'done', attempts: 1, restarts: 0, stopTimedOut: false },
+            },
+            { type: `xstate.error.actor.${name}`, actorId: name, error: fault },
+          ]),
+      ] as never[],
+    serializeState: (snapshot) =>
+      JSON.stringify([snapshot.value, snapshot.context.live, snapshot.context.stopRequested, finishedNames(snapshot)]),
+  });
+  const taken = new Set<string>();
+
+  test('every path holds on the real machine, step by step', async () => {
+    expect(paths.length).toBeGreaterThan(10);
+    for (const path of paths) {
+      const actor: AnyActorRef = createActor(machine, { input, inspect: transitionRecorder(taken, () => actor) });
+      const group = actor as ReturnType<typeof createActor<typeof machine>>;
+      group.start();
+      const child = (name: string) => group.getSnapshot().children[name] as AnyActorRef;
+      for (const step of path.steps) {
+        const event = step.event as AnyEvent;
+        const live = names.filter((name) => !finishedNames(group.getSnapshot()).includes(name));
+        if (event.type === 'STOP') {
+          group.send({ type: 'STOP' });
+          // Every worker still live got the STOP.
+          for (const name of live) await waitFor(child(name), (s: { context: { stopped: boolean } }) => s.context.stopped, { timeout: 1000 });
+        } else if (event.type.startsWith('xstate.done.actor.')) child(String(event.actorId)).send({ type: 'FINISH' });
+        else if (event.type.startsWith('xstate.error.actor.')) child(String(event.actorId)).send({ type: 'FAIL' });
+        else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+        const expected = step.state;
+        const real = await waitFor(
+          group,
+          (s) => sameValue(s.value, expected.value) && sameValue(finishedNames(s), finishedNames(expected)),
+          { timeout: 1000 },
+        );
+        expect(real.context.live).toBe(expected.context.live);
+        expect(real.context.stopRequested).toBe(expected.context.stopRequested);
+        expect(real.status).toBe(expected.status);
+        if (real.status === 'done') {
+          expect(real.output?.outcome).toBe(expected.context.stopRequested ? 'stopped' : 'done');
+          expect(real.output?.workers.map((report) => report.name)).toEqual(names);
+        }
+      }
+      group.stop();
+    }
+  });
+
+  test('the executed paths took every transition of the group machine', () => {
+    expect([...allTransitions(machine)].filter((key) => !taken.has(key))).toEqual([]);
+  });
+});
