@@ -1,0 +1,101 @@
+// `npm start`: three supervised workers, their lifecycle printed as it happens.
+// Ctrl-C stops the group gracefully (a second Ctrl-C exits at once).
+// `npm start -- --inspect` also relays everything to the Stately inspector.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inspect as show } from 'node:util';
+import { runGroup, type InspectionObserver, type SupervisorEvent, type Work } from '../src/index.js';
+
+const started = Date.now();
+const stamp = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
+const say = (line: string) => console.log(`${stamp()}  ${line}`);
+
+/** Sleeps, but settles at once (with an AbortError) when the worker is asked to stop. */
+const tick = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal });
+
+// Polls something flaky: every tick there is a 25 % chance it blows up.
+const flaky: Work = async ({ signal, attempt }) => {
+  for (let n = 1; ; n++) {
+    await tick(700, signal);
+    if (Math.random() < 0.25) throw new Error(`upstream timed out (attempt ${attempt}, tick ${n})`);
+    say(`flaky     tick ${n}`);
+  }
+};
+
+// A steady consumer: never fails, cleans up when stopped.
+const steady: Work = async ({ signal }) => {
+  try {
+    for (let n = 1; ; n++) {
+      await tick(1500, signal);
+      say(`steady    handled message ${n}`);
+    }
+  } finally {
+    say('steady    closing its connection');
+    await sleep(300); // the group waits for this
+    say('steady    connection closed');
+  }
+};
+
+// A job that finishes: a clean return ends its supervision.
+const migration: Work = async ({ signal }) => {
+  for (let step = 1; step <= 3; step++) {
+    await tick(1000, signal);
+    say(`migration step ${step}/3`);
+  }
+};
+
+const message = (error: unknown) => (error instanceof Error ? error.message : show(error));
+
+function print(event: SupervisorEvent): void {
+  switch (event.type) {
+    case 'worker.started':
+      say(`▶ ${event.name} started (attempt ${event.attempt})`);
+      break;
+    case 'worker.crashed':
+      say(`✖ ${event.name} crashed: ${message(event.error)}; restarting in ${event.delayMs} ms`);
+      break;
+    case 'worker.exited':
+      say(`✔ ${event.name} finished; not restarting`);
+      break;
+    case 'worker.stopped':
+      say(`■ ${event.name} stopped${event.stopTimedOut ? ' (did not settle in time)' : ''}`);
+      break;
+    case 'group.stopping':
+      say(`… stopping ${event.workers} workers (Ctrl-C again to exit at once)`);
+      break;
+    case 'group.stopped':
+      say(`group ${event.outcome}`);
+      break;
+  }
+}
+
+let inspect: InspectionObserver | undefined;
+let closeInspector = () => {};
+if (process.argv.includes('--inspect')) {
+  const { createInspectorServer } = await import('@statelyai/inspect/server');
+  const { createWebSocketInspector } = await import('@statelyai/inspect');
+  const server = createInspectorServer({ port: 8080, autoOpen: false });
+  const inspector = createWebSocketInspector({ url: 'ws://localhost:8080' });
+  inspect = inspector.inspect;
+  closeInspector = () => {
+    inspector.stop();
+    server.stop();
+  };
+  console.log('Inspector relay on http://localhost:8080: open it in a browser to watch the actors.');
+}
+
+console.log('Supervising 3 workers. Press Ctrl-C to stop them gracefully.\n');
+const report = await runGroup(
+  [
+    { name: 'flaky', work: flaky, backoff: { initialMs: 500, maxMs: 4000 } },
+    { name: 'steady', work: steady },
+    { name: 'migration', work: migration },
+  ],
+  { logger: false, onEvent: print, ...(inspect ? { inspect } : {}) },
+);
+closeInspector();
+console.log('\nReport:');
+console.table(
+  report.workers.map(({ name, outcome, attempts, restarts, stopTimedOut, lastError }) => ({
+    name, outcome, attempts, restarts, stopTimedOut, lastError: lastError === undefined ? '' : message(lastError),
+  })),
+);
