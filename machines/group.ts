@@ -15,12 +15,12 @@ export interface GroupInput {
   onEvent?: SupervisorEventHandler | undefined;
 }
 
-interface Finished {
+export interface Finished {
   report: WorkerReport;
   rest: Finished | null;
 }
 
-interface GroupContext {
+export interface GroupContext {
   /** Worker names in spec order: the order of the report. */
   names: readonly string[];
   /** Workers not final yet. A count, so "all final?" is O(1) per event. */

@@ -26,7 +26,7 @@ export interface WorkInput {
   controller: AbortController;
 }
 
-interface WorkerContext {
+export interface WorkerContext {
   name: string;
   work: Work;
   backoff: BackoffPolicy;
