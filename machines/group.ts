@@ -1,4 +1,12 @@
-import { assign, enqueueActions, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import {
+  assign,
+  enqueueActions,
+  setup,
+  type AnyActorRef,
+  type AnyStateMachine,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
 import type {
   GroupReport,
   SupervisorEvent,
@@ -6,42 +14,82 @@ import type {
   WorkerReport,
   WorkerSpec,
 } from './types.js';
-import { workerMachine } from './worker.js';
+import { defaultStopTimeoutMs, workerMachine } from './worker.js';
+
+/**
+ * The most children one group actor hosts. A larger group becomes a tree of groups:
+ * XState stops a final parent's N children one by one, copying its children object each
+ * time (O(N²) per parent), so a bounded fan-out keeps a group of N workers O(N·K).
+ */
+export const defaultFanOut = 16;
 
 /** Input of {@link groupMachine}. */
 export interface GroupInput {
   workers: readonly WorkerSpec[];
   /** Receives every worker's and the group's events synchronously. */
   onEvent?: SupervisorEventHandler | undefined;
+  /** The most children one group actor hosts; more workers make a tree. @default 16 */
+  fanOut?: number | undefined;
+  /** Set on the inner groups of a tree: they emit no `group.*` events and own no deadline. */
+  shard?: boolean | undefined;
 }
 
+/** What a group accepts. `STOP_TIMEOUT` reaches inner groups from their parent. */
+export type GroupEvent =
+  | { type: 'STOP' }
+  | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number }
+  | { type: 'STOP_DEADLINE'; stopTimeoutMs: number }
+  | DoneActorEvent<WorkerReport | GroupReport>
+  | ErrorActorEvent;
+
+/** The reports of one finished child: a worker's, or all of an inner group's. */
 export interface Finished {
-  report: WorkerReport;
+  id: string;
+  reports: readonly WorkerReport[];
   rest: Finished | null;
 }
 
 export interface GroupContext {
-  /** Worker names in spec order: the order of the report. */
+  /** Child ids in spec order: worker names, or the ids of inner groups. */
   names: readonly string[];
-  /** Workers not final yet. A count, so "all final?" is O(1) per event. */
+  /** For a group of groups: the worker names under each child, in the order of `names`. */
+  members: ReadonlyMap<string, readonly string[]> | undefined;
+  /** Children not final yet. A count, so "all final?" is O(1) per event. */
   live: number;
   /**
-   * Final reports, newest first. An immutable list: adding one is O(1) without copying,
+   * Finished children, newest first. An immutable list: adding one is O(1) without copying,
    * where copying a map of N entries on each of N child events would make a group of
    * N workers O(N²) to stop (and mutating one in place would break pure transitions).
    */
   finished: Finished | null;
   stopRequested: boolean;
+  /** The distinct `stopTimeoutMs` of the workers: one deadline each, owned by the root. */
+  stopTimeouts: readonly number[];
+  shard: boolean;
   onEvent: SupervisorEventHandler | undefined;
 }
 
 function notify(context: GroupContext, event: SupervisorEvent): void {
-  if (!context.onEvent) return;
+  if (!context.onEvent || context.shard) return;
   try {
     context.onEvent(event);
   } catch (error) {
     console.error(`xstate-supervisor: onEvent threw on ${event.type}:`, error);
   }
+}
+
+function finishedIds(context: GroupContext): Set<string> {
+  const ids = new Set<string>();
+  for (let entry = context.finished; entry !== null; entry = entry.rest) ids.add(entry.id);
+  return ids;
+}
+
+/** Splits N specs into at most `fanOut` chunks; a chunk larger than `fanOut` splits again. */
+function chunk<T>(items: readonly T[], fanOut: number): T[][] {
+  const size = Math.max(fanOut, Math.ceil(items.length / fanOut));
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
 }
 
 /**
@@ -53,7 +101,12 @@ function notify(context: GroupContext, event: SupervisorEvent): void {
  * (`stopped`), or, without STOP, once every worker finished on its own (`done`; an empty
  * group is `done` at once). The output is the {@link GroupReport}.
  *
- * Overridable with `.provide()`: the `worker` actor logic.
+ * More than `fanOut` workers (16) are hosted by inner groups of this same machine, so
+ * that starting and stopping stay linear; each worker keeps its name as `systemId`. The
+ * root owns the stop deadlines: one delayed event per distinct `stopTimeoutMs`, sent down
+ * the tree as `STOP_TIMEOUT`, instead of one timer per stopping worker.
+ *
+ * Overridable with `.provide()`: the `worker` actor logic (inner groups inherit it).
  *
  * @example
  * ```ts
@@ -67,90 +120,122 @@ export const groupMachine = setup({
   types: {
     input: {} as GroupInput,
     context: {} as GroupContext,
-    // The workers' done/error events are listed so the wildcard handlers are typed.
-    events: {} as { type: 'STOP' } | DoneActorEvent<WorkerReport> | ErrorActorEvent,
+    events: {} as GroupEvent,
     output: {} as GroupReport,
   },
   actors: { worker: workerMachine },
   guards: {
-    allWorkersFinal: ({ context }) => context.live === 0,
+    allChildrenFinal: ({ context }) => context.live === 0,
   },
   actions: {
-    recordDone: assign(({ context, event }) =>
-      'output' in event
-        ? { live: context.live - 1, finished: { report: event.output, rest: context.finished } }
-        : {},
-    ),
-    // A worker machine handles every fault of its work; this catches faults of the worker
+    recordDone: assign(({ context, event }) => {
+      if (!('output' in event)) return {};
+      const reports = 'workers' in event.output ? event.output.workers : [event.output];
+      return { live: context.live - 1, finished: { id: event.actorId, reports, rest: context.finished } };
+    }),
+    // A worker machine handles every fault of its work; this catches faults of a child
     // actor itself (a `.provide()`d logic that throws, say) so they stay isolated too.
     recordError: assign(({ context, event }) => {
       if (!('error' in event)) return {};
-      const report: WorkerReport = {
-        name: event.actorId,
+      const names = context.members?.get(event.actorId) ?? [event.actorId];
+      const reports = names.map((name): WorkerReport => ({
+        name,
         outcome: 'failed',
         attempts: 0,
         restarts: 0,
         lastError: event.error,
         stopTimedOut: false,
-      };
-      return { live: context.live - 1, finished: { report, rest: context.finished } };
+      }));
+      return { live: context.live - 1, finished: { id: event.actorId, reports, rest: context.finished } };
     }),
     // Decided from context alone, so the transition stays pure (no actor is read).
     // One walk of the finished list per STOP keeps it linear.
     forwardStop: enqueueActions(({ context, enqueue }) => {
-      const finished = new Set<string>();
-      for (let entry = context.finished; entry !== null; entry = entry.rest) finished.add(entry.report.name);
+      const finished = finishedIds(context);
       for (const name of context.names) {
         if (!finished.has(name)) enqueue.sendTo(name, { type: 'STOP' });
       }
     }),
+    scheduleStopDeadlines: enqueueActions(({ context, enqueue }) => {
+      if (context.shard) return;
+      for (const stopTimeoutMs of context.stopTimeouts) {
+        enqueue.raise({ type: 'STOP_DEADLINE', stopTimeoutMs }, { delay: stopTimeoutMs });
+      }
+    }),
+    forwardStopTimeout: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'STOP_DEADLINE' && event.type !== 'STOP_TIMEOUT') return;
+      const finished = finishedIds(context);
+      for (const name of context.names) {
+        if (!finished.has(name)) enqueue.sendTo(name, { type: 'STOP_TIMEOUT', stopTimeoutMs: event.stopTimeoutMs });
+      }
+    }),
     reportStopping: ({ context }) =>
-      notify(context, { type: 'group.stopping', workers: context.names.length }),
+      notify(context, { type: 'group.stopping', workers: countWorkers(context) }),
     reportStopped: ({ context }) =>
       notify(context, {
         type: 'group.stopped',
         outcome: context.stopRequested ? 'stopped' : 'done',
-        workers: context.names.length,
+        workers: countWorkers(context),
       }),
   },
 }).createMachine({
   id: 'group',
   // Spawning here grows linearly with the number of workers; N spawnChild actions in one
   // transition do not (see DESIGN.md, "Measured traps").
-  context: ({ input, spawn }) => {
+  context: ({ input, spawn, self }) => {
+    const fanOut = input.fanOut ?? defaultFanOut;
+    const shard = input.shard ?? false;
     const names: string[] = [];
-    for (const spec of input.workers) {
-      names.push(spec.name);
-      spawn('worker', {
-        id: spec.name,
-        systemId: spec.name,
-        input: { ...spec, onEvent: input.onEvent },
-      });
+    let members: Map<string, readonly string[]> | undefined;
+    if (input.workers.length <= fanOut) {
+      for (const spec of input.workers) {
+        names.push(spec.name);
+        spawn('worker', {
+          id: spec.name,
+          systemId: spec.name,
+          input: { ...spec, onEvent: input.onEvent, stopDeadline: 'group' },
+        });
+      }
+    } else {
+      members = new Map();
+      for (const [index, workers] of chunk(input.workers, fanOut).entries()) {
+        const id = `shard-${index}`;
+        names.push(id);
+        members.set(id, workers.map((spec) => spec.name));
+        spawnInner(spawn, self, { id, input: { workers, onEvent: input.onEvent, fanOut, shard: true } });
+      }
     }
     return {
       names,
+      members,
       live: names.length,
       finished: null,
       stopRequested: false,
+      stopTimeouts: shard
+        ? []
+        : [...new Set(input.workers.map((spec) => spec.stopTimeoutMs ?? defaultStopTimeoutMs))],
+      shard,
       onEvent: input.onEvent,
     };
   },
   initial: 'running',
   states: {
     running: {
-      always: { guard: 'allWorkersFinal', target: 'done' },
+      always: { guard: 'allChildrenFinal', target: 'done' },
       on: {
         STOP: {
           target: 'stopping',
-          actions: [assign({ stopRequested: true }), 'reportStopping', 'forwardStop'],
+          actions: [assign({ stopRequested: true }), 'reportStopping', 'forwardStop', 'scheduleStopDeadlines'],
         },
         'xstate.done.actor.*': { actions: 'recordDone' },
         'xstate.error.actor.*': { actions: 'recordError' },
       },
     },
     stopping: {
-      always: { guard: 'allWorkersFinal', target: 'stopped' },
+      always: { guard: 'allChildrenFinal', target: 'stopped' },
       on: {
+        STOP_DEADLINE: { actions: 'forwardStopTimeout' },
+        STOP_TIMEOUT: { actions: 'forwardStopTimeout' },
         'xstate.done.actor.*': { actions: 'recordDone' },
         'xstate.error.actor.*': { actions: 'recordError' },
       },
@@ -159,13 +244,32 @@ export const groupMachine = setup({
     stopped: { type: 'final', entry: 'reportStopped' },
   },
   output: ({ context }) => {
-    const reports = new Map<string, WorkerReport>();
-    for (let entry = context.finished; entry !== null; entry = entry.rest) {
-      reports.set(entry.report.name, entry.report);
-    }
+    const byId = new Map<string, readonly WorkerReport[]>();
+    for (let entry = context.finished; entry !== null; entry = entry.rest) byId.set(entry.id, entry.reports);
     return {
       outcome: context.stopRequested ? 'stopped' : 'done',
-      workers: context.names.map((name) => reports.get(name)!),
+      workers: context.names.flatMap((name) => byId.get(name) ?? []),
     };
   },
 });
+
+/**
+ * Spawns an inner group running the logic of `self`, so that whatever was `.provide()`d to
+ * the root reaches every level. XState types neither `self.logic` nor spawning logic that
+ * is not declared in `setup`; the running actor has both.
+ */
+function spawnInner(
+  spawn: unknown,
+  self: unknown,
+  options: { id: string; input: GroupInput },
+): void {
+  const spawnLogic = spawn as (logic: AnyStateMachine, options: { id: string; input: GroupInput }) => AnyActorRef;
+  spawnLogic((self as { logic: AnyStateMachine }).logic, options);
+}
+
+function countWorkers(context: GroupContext): number {
+  if (context.members === undefined) return context.names.length;
+  let count = 0;
+  for (const names of context.members.values()) count += names.length;
+  return count;
+}

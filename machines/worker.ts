@@ -8,6 +8,13 @@ import type {
   WorkerSpec,
 } from './types.js';
 
+/**
+ * The abort reason of a STOP: an `AbortError`, as `abort()` would make, but one for all
+ * workers. Building a DOMException captures a stack; a group of N stopping workers paid
+ * for N of them.
+ */
+const stopReason = new DOMException('The worker was asked to stop', 'AbortError');
+
 /** The default of `stopTimeoutMs`. */
 export const defaultStopTimeoutMs = 10_000;
 
@@ -15,7 +22,17 @@ export const defaultStopTimeoutMs = 10_000;
 export interface WorkerInput extends WorkerSpec {
   /** Receives this worker's lifecycle events synchronously. */
   onEvent?: SupervisorEventHandler | undefined;
+  /**
+   * Who ends the wait of a stop at `stopTimeoutMs`: the worker's own timer (`'own'`), or
+   * its group, which sends `STOP_TIMEOUT` (`'group'`; set by {@link groupMachine}, so that
+   * a group of N stopping workers holds one timer instead of N).
+   * @default 'own'
+   */
+  stopDeadline?: 'own' | 'group' | undefined;
 }
+
+/** What a worker accepts: STOP, and the group's word that a stop timeout has passed. */
+export type WorkerEvent = { type: 'STOP' } | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number };
 
 /** What the invoked `work` actor receives. */
 export interface WorkInput {
@@ -31,6 +48,7 @@ export interface WorkerContext {
   work: Work;
   backoff: BackoffPolicy;
   stopTimeoutMs: number;
+  stopDeadline: 'own' | 'group';
   onEvent: SupervisorEventHandler | undefined;
   attempts: number;
   /** Consecutive crashes: drives the backoff. */
@@ -92,7 +110,8 @@ function isAbortRejection(error: unknown, signal: AbortSignal | undefined): bool
  * `backoff` delay → `attempt.running` again. STOP in `attempt.running` aborts the work's
  * signal and waits in `attempt.stopping` for it to settle, up to the `stopTimeout` delay;
  * STOP in `backoff` ends at once. `done` and `stopped` are final; the output is the
- * {@link WorkerReport}.
+ * {@link WorkerReport}. On its own the worker times its stop (`stopping.untilOwnDeadline`);
+ * in a group, the group does (`stopping.untilGroupDeadline`, ended by `STOP_TIMEOUT`).
  *
  * The invoke lives on `attempt`, the parent of `running` and `stopping`, so the work
  * actor stays alive (and its settlement observable) while the worker is stopping.
@@ -111,7 +130,7 @@ export const workerMachine = setup({
   types: {
     input: {} as WorkerInput,
     context: {} as WorkerContext,
-    events: {} as { type: 'STOP' },
+    events: {} as WorkerEvent,
     output: {} as WorkerReport,
   },
   actors: { work: workLogic },
@@ -122,13 +141,17 @@ export const workerMachine = setup({
   guards: {
     // After STOP, any settlement of the work means "stopped", never "done" or "crashed".
     stopRequested: stateIn('#worker.attempt.stopping'),
+    timesItsOwnStop: ({ context }) => context.stopDeadline === 'own',
+    isItsStopTimeout: ({ context, event }) =>
+      event.type === 'STOP_TIMEOUT' && event.stopTimeoutMs === context.stopTimeoutMs,
   },
   actions: {
     beginAttempt: assign({
       attempts: ({ context }) => context.attempts + 1,
       controller: () => new AbortController(),
     }),
-    abortWork: ({ context }) => context.controller?.abort(),
+    abortWork: ({ context }) => context.controller?.abort(stopReason),
+    markStopTimedOut: assign({ stopTimedOut: true }),
     reportStarted: ({ context }) =>
       notify(context, { type: 'worker.started', name: context.name, attempt: context.attempts }),
     reportCrashed: ({ context }) =>
@@ -156,6 +179,7 @@ export const workerMachine = setup({
     work: input.work,
     backoff: resolveBackoff(input.backoff),
     stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
+    stopDeadline: input.stopDeadline ?? 'own',
     onEvent: input.onEvent,
     attempts: 0,
     crashes: 0,
@@ -214,8 +238,17 @@ export const workerMachine = setup({
           on: { STOP: { target: 'stopping', actions: 'abortWork' } },
         },
         stopping: {
-          after: {
-            stopTimeout: { target: '#worker.stopped', actions: assign({ stopTimedOut: true }) },
+          initial: 'untilGroupDeadline',
+          states: {
+            untilGroupDeadline: {
+              always: { guard: 'timesItsOwnStop', target: 'untilOwnDeadline' },
+            },
+            untilOwnDeadline: {
+              after: { stopTimeout: { target: '#worker.stopped', actions: 'markStopTimedOut' } },
+            },
+          },
+          on: {
+            STOP_TIMEOUT: { guard: 'isItsStopTimeout', target: '#worker.stopped', actions: 'markStopTimedOut' },
           },
         },
       },

@@ -3,7 +3,7 @@ import { createActor, fromPromise, SimulatedClock, waitFor, type ActorRefFrom, t
 import { groupMachine } from '../machines/group.js';
 import { workerMachine } from '../machines/worker.js';
 import type { SupervisorEvent, WorkerSpec } from '../machines/types.js';
-import { controllableWork } from './helpers.js';
+import { aborted, controllableWork, eventRecorder } from './helpers.js';
 
 function startGroup(workers: WorkerSpec[]) {
   const clock = new SimulatedClock();
@@ -159,5 +159,113 @@ describe('group', () => {
     for (const index of [2, 0, 1]) works[index]?.control.last().settle.resolve();
     await finished(actor);
     expect(actor.getSnapshot().output?.workers.map((report) => report.name)).toEqual(['c', 'a', 'b']);
+  });
+});
+
+describe('group: a tree of bounded fan-out', () => {
+  function startTree(workers: WorkerSpec[], fanOut: number) {
+    const clock = new SimulatedClock();
+    const recorder = eventRecorder();
+    const actor = createActor(groupMachine, { clock, input: { workers, fanOut, onEvent: recorder.onEvent } });
+    actor.start();
+    return { actor, clock, ...recorder };
+  }
+  const names = Array.from({ length: 23 }, (_, i) => `w${i}`);
+
+  test('hosts at most fanOut children per group actor, every worker by its systemId', () => {
+    const works = names.map(() => controllableWork());
+    const { actor } = startTree(names.map((name, i) => ({ name, work: works[i]!.work })), 4);
+    const fanOuts: number[] = [];
+    const visit = (ref: AnyActorRef) => {
+      const children = Object.values((ref.getSnapshot() as { children: Record<string, AnyActorRef> }).children);
+      if (children.some((child) => child.id.startsWith('shard-'))) {
+        fanOuts.push(children.length);
+        children.forEach(visit);
+      } else fanOuts.push(children.length);
+    };
+    visit(actor);
+    expect(Math.max(...fanOuts)).toBeLessThanOrEqual(4);
+    for (const name of names) expect(workerRef(actor, name).getSnapshot().context.name).toBe(name);
+    actor.stop();
+  });
+
+  test('reports every worker in spec order, and group events once, from the root', async () => {
+    const { actor, events } = startTree(names.map((name) => ({ name, work: () => undefined })), 4);
+    await finished(actor);
+    expect(actor.getSnapshot().output?.workers.map((report) => report.name)).toEqual(names);
+    expect(events.filter((event) => event.type.startsWith('group.'))).toEqual([
+      { type: 'group.stopped', outcome: 'done', workers: 23 },
+    ]);
+  });
+
+  test('a crash in one branch never reaches another branch', async () => {
+    const steady = names.map(() => controllableWork());
+    const specs: WorkerSpec[] = names.map((name, i) => ({ name, work: steady[i]!.work }));
+    specs[0] = { name: 'w0', work: () => Promise.reject(new Error('boom')) };
+    const { actor, clock } = startTree(specs, 4);
+    for (let crash = 1; crash <= 3; crash++) {
+      await waitFor(workerRef(actor, 'w0'), (s) => s.matches('backoff') && s.context.attempts === crash);
+      clock.increment(workerRef(actor, 'w0').getSnapshot().context.delayMs);
+    }
+    for (const work of steady.slice(1)) {
+      expect(work.attempts).toHaveLength(1);
+      expect(work.last().context.signal.aborted).toBe(false);
+    }
+    actor.stop();
+  });
+
+  test('STOP reaches every worker; each stop timeout is enforced from the root', async () => {
+    // Half the workers never settle: 1 s and 3 s stop timeouts.
+    const specs: WorkerSpec[] = names.map((name, i) => ({
+      name,
+      work: i % 2 === 0 ? ({ signal }) => aborted(signal) : () => new Promise(() => {}),
+      stopTimeoutMs: i % 4 === 1 ? 1000 : 3000,
+    }));
+    const { actor, clock, untilCount } = startTree(specs, 4);
+    actor.send({ type: 'STOP' });
+    // The 12 workers that settle on abort do so asynchronously; wait for their events.
+    await untilCount((event) => event.type === 'worker.stopped', 12);
+    clock.increment(999);
+    expect(actor.getSnapshot().status).toBe('active');
+    clock.increment(1);
+    clock.increment(1999);
+    expect(actor.getSnapshot().status).toBe('active');
+    clock.increment(1);
+    const snapshot = await finished(actor);
+    expect(snapshot.output?.workers.map((report) => [report.name, report.stopTimedOut])).toEqual(
+      names.map((name, i) => [name, i % 2 === 1]),
+    );
+  });
+
+  test('.provide() reaches the inner groups', async () => {
+    const seen: string[] = [];
+    const provided = groupMachine.provide({
+      actors: {
+        worker: workerMachine.provide({
+          actors: { work: fromPromise(({ input }) => { seen.push(input.name); return Promise.resolve(); }) },
+        }),
+      },
+    });
+    const actor = createActor(provided, { input: { workers: names.map((name) => ({ name, work: () => { throw new Error('not provided'); } })), fanOut: 3 } }).start();
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(seen.sort()).toEqual([...names].sort());
+    expect(actor.getSnapshot().output?.workers.every((report) => report.outcome === 'done')).toBe(true);
+  });
+
+  test('an inner group that fails is reported as failed for each of its workers; the rest go on', async () => {
+    const provided = groupMachine.provide({
+      actions: {
+        // Inner groups fail on their first finished worker.
+        recordDone: ({ context }) => {
+          if (context.shard) throw new Error('inner group fault');
+        },
+      },
+    });
+    const actor = createActor(provided, { input: { workers: names.slice(0, 4).map((name) => ({ name, work: () => undefined })), fanOut: 2 } }).start();
+    const snapshot = await waitFor(actor, (s) => s.status === 'done');
+    expect(snapshot.output?.workers.map((report) => [report.name, report.outcome])).toEqual([
+      ['w0', 'failed'], ['w1', 'failed'], ['w2', 'failed'], ['w3', 'failed'],
+    ]);
+    expect((snapshot.output?.workers[0]?.lastError as Error).message).toContain('inner group fault');
   });
 });

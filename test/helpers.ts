@@ -62,3 +62,31 @@ export function startWorker(input: Omit<WorkerInput, 'onEvent'>) {
 export function untilState(actor: AnyActorRef, state: string | Record<string, string>) {
   return waitFor(actor, (snapshot: { matches(value: unknown): boolean }) => snapshot.matches(state));
 }
+
+/** Records supervision events; `until(match)` resolves once a matching event happened. */
+export function eventRecorder() {
+  const events: SupervisorEvent[] = [];
+  const waiting: Array<{ match: (events: SupervisorEvent[]) => boolean; resolve: () => void }> = [];
+  return {
+    events,
+    onEvent: (event: SupervisorEvent) => {
+      events.push(event);
+      for (const waiter of waiting.filter((w) => w.match(events))) {
+        waiting.splice(waiting.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    },
+    /** Resolves once some recorded event matches (at once if one already has). */
+    until: (match: (event: SupervisorEvent) => boolean): Promise<void> => {
+      const some = (all: SupervisorEvent[]) => all.some(match);
+      if (some(events)) return Promise.resolve();
+      return new Promise((resolve) => waiting.push({ match: some, resolve }));
+    },
+    /** Resolves once `count` recorded events match. */
+    untilCount: (match: (event: SupervisorEvent) => boolean, count: number): Promise<void> => {
+      const enough = (all: SupervisorEvent[]) => all.filter(match).length >= count;
+      if (enough(events)) return Promise.resolve();
+      return new Promise((resolve) => waiting.push({ match: enough, resolve }));
+    },
+  };
+}

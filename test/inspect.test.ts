@@ -54,10 +54,14 @@ describe('inspection', () => {
       { attempt: 'running' },
       'backoff',
       { attempt: 'running' },
-      { attempt: 'stopping' },
+      { attempt: { stopping: 'untilGroupDeadline' } },
       'stopped',
     ]);
-    expect(states.get('steady')).toEqual([{ attempt: 'running' }, { attempt: 'stopping' }, 'stopped']);
+    expect(states.get('steady')).toEqual([
+      { attempt: 'running' },
+      { attempt: { stopping: 'untilGroupDeadline' } },
+      'stopped',
+    ]);
   });
 
   test('the @statelyai/inspect WebSocket relay carries the workers and their states', async () => {

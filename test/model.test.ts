@@ -2,7 +2,7 @@
 // against the real machine with controllable work and a simulated clock, asserting state
 // and context at every step. Coverage is measured from the transitions the real actors
 // took (the `@xstate.microstep` inspection events), against every transition defined.
-import { getSimplePaths } from '@xstate/graph';
+import { getShortestPaths, type StatePath } from '@xstate/graph';
 import { describe, expect, test } from 'vitest';
 import {
   assign,
@@ -15,6 +15,10 @@ import {
   type AnyStateNode,
   type AnyTransitionDefinition,
   type InspectionEvent,
+  initialTransition,
+  transition,
+  type EventFromLogic,
+  type InputFrom,
   type SnapshotFrom,
 } from 'xstate';
 import { groupMachine } from '../machines/group.js';
@@ -53,12 +57,47 @@ function transitionRecorder(taken: Set<string>, own: () => AnyActorRef | undefin
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/**
+ * Edge coverage: for every state the traversal reaches, its shortest path, then each of
+ * its transitions in turn. Unlike simple paths this includes self-loops (a transition
+ * that only runs actions), so every transition gets executed.
+ */
+function edgePaths<TLogic extends AnyStateMachine>(
+  machine: TLogic,
+  options: {
+    input: InputFrom<TLogic>;
+    events: (snapshot: SnapshotFrom<TLogic>) => AnyEvent[];
+    serializeState: (snapshot: SnapshotFrom<TLogic>) => string;
+  },
+): Array<StatePath<SnapshotFrom<TLogic>, AnyEvent>> {
+  type Path = StatePath<SnapshotFrom<TLogic>, AnyEvent>;
+  const traversal = { ...options, events: (snapshot: SnapshotFrom<TLogic>) => options.events(snapshot) as never[] };
+  const shortest = getShortestPaths(machine, traversal as never) as unknown as Path[];
+  // @xstate/graph keeps one snapshot per serialized state, which may come from another
+  // history (the attempt count is capped): keep its event sequences, replay them here.
+  const [initial] = initialTransition(machine, options.input);
+  const replay = (events: AnyEvent[]): Path => {
+    let snapshot = initial;
+    const steps = events.map((event) => {
+      if (event.type !== 'xstate.init') [snapshot] = transition(machine, snapshot, event as EventFromLogic<TLogic>);
+      return { event, state: snapshot };
+    });
+    return { state: snapshot, weight: steps.length, steps };
+  };
+  return shortest.flatMap((prefix) => {
+    const events = prefix.steps.map((step) => step.event);
+    const end = replay(events).state;
+    return options.events(end).map((event) => replay([...events, event]));
+  });
+}
+
 describe('worker machine, model-based', () => {
   const stopTimeoutMs = 50;
-  const baseInput = { name: 'w', work: () => undefined, backoff: { initialMs: 100, factor: 2, maxMs: 1000 }, stopTimeoutMs };
   const crash = new Error('crash');
+  const ownTimeout = 'xstate.after.stopTimeout.worker.attempt.stopping.untilOwnDeadline';
   // The events the environment can produce in each state: the work settles only while it
-  // runs, each timer fires only in the state that started it.
+  // runs, each timer fires only in the state that started it, the group's STOP_TIMEOUT
+  // comes only while stopping.
   const eventsIn = (snapshot: SnapshotFrom<typeof workerMachine>): AnyEvent[] => [
     { type: 'STOP' },
     ...(snapshot.matches('attempt')
@@ -68,52 +107,65 @@ describe('worker machine, model-based', () => {
         ]
       : []),
     ...(snapshot.matches('backoff') ? [{ type: 'xstate.after.backoff.worker.backoff' }] : []),
-    ...(snapshot.matches({ attempt: 'stopping' }) ? [{ type: 'xstate.after.stopTimeout.worker.attempt.stopping' }] : []),
+    ...(snapshot.matches({ attempt: { stopping: 'untilOwnDeadline' } }) ? [{ type: ownTimeout }] : []),
+    ...(snapshot.matches({ attempt: 'stopping' })
+      ? [{ type: 'STOP_TIMEOUT', stopTimeoutMs }, { type: 'STOP_TIMEOUT', stopTimeoutMs: stopTimeoutMs + 1 }]
+      : []),
   ];
-  const paths = getSimplePaths(workerMachine, {
-    input: baseInput,
-    events: (snapshot) => eventsIn(snapshot) as never[],
-    // Cap the attempt count: the restart loop is one cycle, not an infinite state space.
-    serializeState: (snapshot) =>
-      JSON.stringify([snapshot.value, Math.min(snapshot.context.attempts, 2), snapshot.context.stopTimedOut]),
-  });
   const taken = new Set<string>();
 
-  test('generates paths to every state', () => {
-    const ends = new Set(paths.map((path) => JSON.stringify(path.state.value)));
-    expect(ends).toEqual(new Set(['{"attempt":"running"}', '{"attempt":"stopping"}', '"backoff"', '"done"', '"stopped"'].map(String)));
-  });
+  describe.each(['own', 'group'] as const)('timing its stop: %s', (stopDeadline) => {
+    const baseInput = {
+      name: 'w', work: () => undefined, backoff: { initialMs: 100, factor: 2, maxMs: 1000 }, stopTimeoutMs, stopDeadline,
+    };
+    const paths = edgePaths(workerMachine, {
+      input: baseInput,
+      events: eventsIn,
+      // Cap the attempt count: the restart loop is one cycle, not an infinite state space.
+      serializeState: (snapshot) =>
+        JSON.stringify([snapshot.value, Math.min(snapshot.context.attempts, 2), snapshot.context.stopTimedOut]),
+    });
 
-  test('every path holds on the real machine, step by step', async () => {
-    expect(paths.length).toBeGreaterThan(10);
-    for (const path of paths) {
-      const clock = new SimulatedClock();
-      const work = controllableWork();
-      const actor: AnyActorRef = createActor(workerMachine, {
-        clock,
-        input: { ...baseInput, work: work.work },
-        inspect: transitionRecorder(taken, () => actor),
-      });
-      const worker = actor as ReturnType<typeof createActor<typeof workerMachine>>;
-      worker.start();
-      for (const step of path.steps) {
-        const event = step.event as AnyEvent;
-        if (event.type === 'STOP') worker.send({ type: 'STOP' });
-        else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
-        else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(crash);
-        else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
-        else if (event.type === 'xstate.after.stopTimeout.worker.attempt.stopping') clock.increment(stopTimeoutMs);
-        else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
-        const expected = step.state;
-        const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
-        const pick = ({ attempts, crashes, delayMs, errored, stopTimedOut, outcome }: typeof real.context) =>
-          ({ attempts, crashes, delayMs, errored, stopTimedOut, outcome });
-        expect(pick(real.context), `${path.steps.map((s) => s.event.type).join(' → ')}`).toEqual(pick(expected.context));
-        expect(real.status).toBe(expected.status);
-        expect(work.attempts).toHaveLength(real.context.attempts);
+    test('reaches every state', () => {
+      const ends = new Set(paths.map((path) => JSON.stringify(path.state.value)));
+      const stopping = stopDeadline === 'own' ? 'untilOwnDeadline' : 'untilGroupDeadline';
+      expect(ends).toEqual(
+        new Set(['{"attempt":"running"}', `{"attempt":{"stopping":"${stopping}"}}`, '"backoff"', '"done"', '"stopped"']),
+      );
+    });
+
+    test('every path holds on the real machine, step by step', async () => {
+      expect(paths.length).toBeGreaterThan(10);
+      for (const path of paths) {
+        const clock = new SimulatedClock();
+        const work = controllableWork();
+        const actor: AnyActorRef = createActor(workerMachine, {
+          clock,
+          input: { ...baseInput, work: work.work },
+          inspect: transitionRecorder(taken, () => actor),
+        });
+        const worker = actor as ReturnType<typeof createActor<typeof workerMachine>>;
+        worker.start();
+        for (const step of path.steps) {
+          const event = step.event;
+          if (event.type === 'STOP') worker.send({ type: 'STOP' });
+          else if (event.type === 'STOP_TIMEOUT') worker.send({ type: 'STOP_TIMEOUT', stopTimeoutMs: Number(event.stopTimeoutMs) });
+          else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
+          else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(crash);
+          else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
+          else if (event.type === ownTimeout) clock.increment(stopTimeoutMs);
+          else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+          const expected = step.state;
+          const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
+          const pick = ({ attempts, crashes, delayMs, errored, stopTimedOut, outcome }: typeof real.context) =>
+            ({ attempts, crashes, delayMs, errored, stopTimedOut, outcome });
+          expect(pick(real.context), `${path.steps.map((s) => s.event.type).join(' → ')}`).toEqual(pick(expected.context));
+          expect(real.status).toBe(expected.status);
+          expect(work.attempts).toHaveLength(real.context.attempts);
+        }
+        worker.stop();
       }
-      worker.stop();
-    }
+    });
   });
 
   test('the executed paths took every transition of the worker machine', () => {
@@ -127,17 +179,18 @@ describe('group machine, model-based', () => {
   const testWorker = setup({
     types: {
       input: {} as WorkerInput,
-      context: {} as { name: string; stopped: boolean },
-      events: {} as { type: 'STOP' } | { type: 'FINISH' } | { type: 'FAIL' },
+      context: {} as { name: string; stopped: boolean; timedOut: number | undefined },
+      events: {} as { type: 'STOP' } | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number } | { type: 'FINISH' } | { type: 'FAIL' },
       output: {} as WorkerReport,
     },
   }).createMachine({
-    context: ({ input }) => ({ name: input.name, stopped: false }),
+    context: ({ input }) => ({ name: input.name, stopped: false, timedOut: undefined }),
     initial: 'live',
     states: {
       live: {
         on: {
           STOP: { actions: assign({ stopped: true }) },
+          STOP_TIMEOUT: { actions: assign({ timedOut: ({ event }) => event.stopTimeoutMs }) },
           FINISH: 'finished',
           FAIL: { actions: () => { throw new Error('worker fault'); } },
         },
@@ -150,19 +203,25 @@ describe('group machine, model-based', () => {
   });
   const machine = groupMachine.provide({ actors: { worker: testWorker as unknown as typeof workerMachine } });
   const names = ['a', 'b'];
-  const input = { workers: names.map((name) => ({ name, work: () => undefined })) };
+  const stopTimeoutMs = 50;
+  const input = { workers: names.map((name) => ({ name, work: () => undefined, stopTimeoutMs })) };
   type GroupSnapshot = ReturnType<typeof machine.getInitialSnapshot>;
   const finishedNames = (snapshot: GroupSnapshot) => {
     const result: string[] = [];
-    for (let entry = snapshot.context.finished; entry !== null; entry = entry.rest) result.push(entry.report.name);
+    for (let entry = snapshot.context.finished; entry !== null; entry = entry.rest) result.push(entry.id);
     return result.sort();
   };
   const fault = new Error('worker fault');
-  const paths = getSimplePaths(machine, {
+  const paths = edgePaths(machine, {
     input,
     events: (snapshot) =>
       [
         { type: 'STOP' },
+        // The root's own deadline fires only while it is stopping; STOP_TIMEOUT is what an
+        // inner group gets from its parent.
+        ...(snapshot.value === 'stopping'
+          ? [{ type: 'STOP_DEADLINE', stopTimeoutMs }, { type: 'STOP_TIMEOUT', stopTimeoutMs }]
+          : []),
         ...names
           .filter((name) => !finishedNames(snapshot).includes(name))
           .flatMap((name) => [
@@ -173,7 +232,7 @@ describe('group machine, model-based', () => {
             },
             { type: `xstate.error.actor.${name}`, actorId: name, error: fault },
           ]),
-      ] as never[],
+      ],
     serializeState: (snapshot) =>
       JSON.stringify([snapshot.value, snapshot.context.live, snapshot.context.stopRequested, finishedNames(snapshot)]),
   });
@@ -182,17 +241,25 @@ describe('group machine, model-based', () => {
   test('every path holds on the real machine, step by step', async () => {
     expect(paths.length).toBeGreaterThan(10);
     for (const path of paths) {
-      const actor: AnyActorRef = createActor(machine, { input, inspect: transitionRecorder(taken, () => actor) });
+      const clock = new SimulatedClock();
+      const actor: AnyActorRef = createActor(machine, { clock, input, inspect: transitionRecorder(taken, () => actor) });
       const group = actor as ReturnType<typeof createActor<typeof machine>>;
       group.start();
       const child = (name: string) => group.getSnapshot().children[name] as AnyActorRef;
       for (const step of path.steps) {
-        const event = step.event as AnyEvent;
+        const event = step.event;
         const live = names.filter((name) => !finishedNames(group.getSnapshot()).includes(name));
         if (event.type === 'STOP') {
           group.send({ type: 'STOP' });
           // Every worker still live got the STOP.
           for (const name of live) await waitFor(child(name), (s: { context: { stopped: boolean } }) => s.context.stopped, { timeout: 1000 });
+        } else if (event.type === 'STOP_DEADLINE' || event.type === 'STOP_TIMEOUT') {
+          if (event.type === 'STOP_DEADLINE') clock.increment(stopTimeoutMs);
+          else group.send({ type: 'STOP_TIMEOUT', stopTimeoutMs });
+          // Every worker still live was told its stop timeout passed.
+          for (const name of live) {
+            await waitFor(child(name), (s: { context: { timedOut?: number } }) => s.context.timedOut === stopTimeoutMs, { timeout: 1000 });
+          }
         } else if (event.type.startsWith('xstate.done.actor.')) child(String(event.actorId)).send({ type: 'FINISH' });
         else if (event.type.startsWith('xstate.error.actor.')) child(String(event.actorId)).send({ type: 'FAIL' });
         else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);

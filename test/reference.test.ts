@@ -1,8 +1,8 @@
 // The Python reference's five cases (restart, clean exit, crash isolation, shutdown, empty
 // group), through the public promise API on fake timers.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { runGroup, supervise, type SupervisorEvent } from '../src/index.js';
-import { aborted, deferred } from './helpers.js';
+import { runGroup, supervise } from '../src/index.js';
+import { aborted, deferred, eventRecorder as recorder } from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -10,26 +10,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-function recorder() {
-  const events: SupervisorEvent[] = [];
-  const waiting: Array<{ match: (event: SupervisorEvent) => boolean; resolve: () => void }> = [];
-  return {
-    events,
-    onEvent: (event: SupervisorEvent) => {
-      events.push(event);
-      for (const waiter of waiting.filter((w) => w.match(event))) {
-        waiting.splice(waiting.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    },
-    /** Resolves when an event matching `match` has happened (or already had). */
-    until: (match: (event: SupervisorEvent) => boolean): Promise<void> => {
-      if (events.some(match)) return Promise.resolve();
-      return new Promise((resolve) => waiting.push({ match, resolve }));
-    },
-  };
-}
 
 describe('reference cases', () => {
   test('restart: a crashed worker is restarted after 1 s, then 2 s', async () => {
