@@ -1,4 +1,5 @@
 import { createActor } from 'xstate';
+import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
 import { defaultStopTimeoutMs } from '../machines/worker.js';
 import type { GroupReport, SupervisorEventHandler, WorkerSpec } from '../machines/types.js';
@@ -73,6 +74,7 @@ export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupO
       workers,
       onEvent: eventHandler(logger, onEvent, (name) => stopTimeouts.get(name) ?? defaultStopTimeoutMs),
     },
+    clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });
   const uninstall = installSignals

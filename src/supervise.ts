@@ -1,4 +1,5 @@
 import { createActor } from 'xstate';
+import { nodeClock } from './clock.js';
 import { defaultStopTimeoutMs, workerMachine } from '../machines/worker.js';
 import type { SupervisorEventHandler, Work, WorkerOptions, WorkerReport } from '../machines/types.js';
 import { checkInspect, eventHandler, guardLogger, type InspectionObserver } from './hooks.js';
@@ -50,6 +51,7 @@ export async function supervise(name: string, work: Work, options?: SuperviseOpt
   const stopTimeoutMs = workerOptions.stopTimeoutMs ?? defaultStopTimeoutMs;
   const actor = createActor(workerMachine, {
     input: { name, work, ...workerOptions, onEvent: eventHandler(logger, onEvent, () => stopTimeoutMs) },
+    clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });
   return settle(actor, signal, () => undefined);

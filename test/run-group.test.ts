@@ -264,3 +264,17 @@ describe('supervise', () => {
     expect(inspected).toContain('work');
   });
 });
+
+describe('zero backoff', () => {
+  test('restarts after setImmediate, not after a 1 ms-clamped setTimeout(0)', async () => {
+    const timeouts = vi.spyOn(globalThis, 'setTimeout');
+    const immediates = vi.spyOn(globalThis, 'setImmediate');
+    const report = await supervise('w', ({ attempt }) => { if (attempt <= 5) throw new Error('again'); }, {
+      backoff: { initialMs: 0, factor: 1, maxMs: 0 },
+      logger: false,
+    });
+    expect(report).toMatchObject({ outcome: 'done', attempts: 6 });
+    expect(timeouts.mock.calls.filter(([, ms]) => !ms)).toEqual([]);
+    expect(immediates.mock.calls.length).toBeGreaterThanOrEqual(5);
+  });
+});
