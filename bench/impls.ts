@@ -1,0 +1,146 @@
+// The implementations measured side by side. Each hosts a group of workers with the same
+// semantics (restart a crashed work after a capped exponential backoff; a clean return
+// ends the worker; stop = abort every work's signal and wait until every work settled).
+import { setMaxListeners } from 'node:events';
+import { Duration, Effect, Fiber, Schedule } from 'effect';
+import pRetry from 'p-retry';
+import { runGroup, type Work } from '../src/index.js';
+
+export interface BenchWorker {
+  name: string;
+  work: Work;
+}
+export interface Backoff {
+  initialMs: number;
+  factor: number;
+  maxMs: number;
+}
+export interface Running {
+  /** Aborts every work's signal and resolves once every work has settled. */
+  stop(): Promise<void>;
+}
+export type Impl = (workers: readonly BenchWorker[], backoff: Backoff) => Running;
+
+/** A zero delay yields (setImmediate); Node clamps setTimeout(0) to 1 ms. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const handle = ms > 0 ? setTimeout(done, ms) : setImmediate(done);
+    const onAbort = () => {
+      if (ms > 0) clearTimeout(handle as NodeJS.Timeout);
+      else clearImmediate(handle as NodeJS.Immediate);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Waits for the in-flight work promises too: some libraries settle before the work does. */
+function tracker() {
+  const inFlight = new Set<Promise<unknown>>();
+  return {
+    track: <T>(promise: Promise<T>): Promise<T> => {
+      inFlight.add(promise);
+      const forget = () => inFlight.delete(promise);
+      promise.then(forget, forget);
+      return promise;
+    },
+    settled: () => Promise.allSettled([...inFlight]),
+  };
+}
+
+/** The floor: a hand-written loop per worker, one shared signal, no framework. */
+const baseline: Impl = (workers, backoff) => {
+  const controller = new AbortController();
+  const { signal } = controller;
+  setMaxListeners(0, signal); // one signal for every worker, by design
+  const loops = workers.map(async ({ name, work }) => {
+    let crashes = 0;
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        await work({ signal, name, attempt });
+        return;
+      } catch {
+        if (signal.aborted) return;
+        crashes++;
+        await sleep(Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** (crashes - 1)), signal);
+      }
+    }
+  });
+  return {
+    async stop() {
+      controller.abort();
+      await Promise.all(loops);
+    },
+  };
+};
+
+const xstateSupervisor: Impl = (workers, backoff) => {
+  const controller = new AbortController();
+  const done = runGroup(
+    workers.map((worker) => ({ ...worker, backoff })),
+    { signal: controller.signal, logger: false, installSignals: false },
+  );
+  return {
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+};
+
+const pRetryGroup: Impl = (workers, backoff) => {
+  const controller = new AbortController();
+  const { signal } = controller;
+  setMaxListeners(0, signal); // one signal for every worker, by design
+  const { track, settled } = tracker();
+  const runs = workers.map(({ name, work }) => {
+    let attempt = 0;
+    return pRetry(() => track(Promise.resolve().then(() => work({ signal, name, attempt: ++attempt }))), {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: backoff.initialMs,
+      factor: backoff.factor,
+      maxTimeout: backoff.maxMs,
+      signal,
+    }).catch(() => undefined);
+  });
+  return {
+    async stop() {
+      controller.abort();
+      await Promise.all(runs);
+      await settled();
+    },
+  };
+};
+
+const effectGroup: Impl = (workers, backoff) => {
+  const { track, settled } = tracker();
+  const schedule = Schedule.exponential(Duration.millis(backoff.initialMs), backoff.factor).pipe(
+    Schedule.union(Schedule.spaced(Duration.millis(backoff.maxMs))),
+  );
+  const fibers = workers.map(({ name, work }) => {
+    let attempt = 0;
+    const once = Effect.tryPromise({
+      try: (signal) => track(Promise.resolve().then(() => work({ signal, name, attempt: ++attempt }))),
+      catch: (error) => error,
+    });
+    return Effect.runFork(Effect.retry(once, schedule));
+  });
+  return {
+    async stop() {
+      await Effect.runPromise(Fiber.interruptAll(fibers));
+      await settled();
+    },
+  };
+};
+
+export const impls: Record<string, Impl> = {
+  'xstate-supervisor': xstateSupervisor,
+  baseline,
+  'p-retry': pRetryGroup,
+  effect: effectGroup,
+};

@@ -1,0 +1,98 @@
+// `npm run bench -- SCENARIO ARGS…` prints one JSON line per implementation, each measured
+// in a fresh `node --expose-gc` process. `npm run bench -- --table` runs the standard set
+// and prints a summary with ratios to the baseline. `--impl NAME` (repeatable) narrows
+// the implementations. The Python reference is added where it speaks the scenario.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { impls } from './impls.js';
+
+type Row = Record<string, unknown> & { impl: string; scenario: string };
+
+const runner = fileURLToPath(new URL('./run.ts', import.meta.url));
+const peer = fileURLToPath(new URL('../../shared/peer/bench_peer.py', import.meta.url));
+
+function run(impl: string, scenario: string, args: string[]): Row {
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', runner, impl, scenario, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const line = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) {
+    throw new Error(`${impl} ${scenario} ${args.join(' ')} failed:\n${child.stderr}`);
+  }
+  return JSON.parse(line) as Row;
+}
+
+function runPeer(scenario: string, args: string[]): Row | undefined {
+  if (!existsSync(peer) || !['spawn-stop', 'restart-storm'].includes(scenario)) return undefined;
+  const child = spawnSync('python3', [peer, scenario, ...args], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../shared/peer/', import.meta.url)) });
+  const line = child.stdout?.trim().split('\n').at(-1) ?? '';
+  return child.status === 0 && line.startsWith('{') ? (JSON.parse(line) as Row) : undefined;
+}
+
+function measure(scenario: string, args: string[], names: string[], withPeer: boolean): Row[] {
+  const rows: Row[] = [];
+  for (const name of names) {
+    const row = run(name, scenario, args);
+    console.log(JSON.stringify(row));
+    rows.push(row);
+  }
+  const peerRow = withPeer ? runPeer(scenario, args) : undefined;
+  if (peerRow) {
+    console.log(JSON.stringify(peerRow));
+    rows.push(peerRow);
+  }
+  return rows;
+}
+
+const argv = process.argv.slice(2);
+const chosen: string[] = [];
+const positional: string[] = [];
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--impl') chosen.push(argv[++i] ?? '');
+  else if (argv[i] !== '--table') positional.push(argv[i] ?? '');
+}
+const names = chosen.length > 0 ? chosen : Object.keys(impls);
+for (const name of names) if (!(name in impls)) throw new Error(`unknown implementation ${name}`);
+
+if (!argv.includes('--table')) {
+  const [scenario = 'spawn-stop', ...args] = positional;
+  measure(scenario, args, names, chosen.length === 0);
+} else {
+  const number = (row: Row | undefined, key: string): number => Number(row?.[key] ?? NaN);
+  const by = (rows: Row[], impl: string) => rows.find((row) => row.impl === impl);
+  const ratio = (value: number, base: number) => (Number.isFinite(value) && base > 0 ? `${(value / base).toFixed(1)}×` : '–');
+  const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+
+  const spawn10k = measure('spawn-stop', ['10000'], names, true);
+  const spawn100k = measure('spawn-stop', ['100000'], names, false);
+  const storm = measure('restart-storm', ['100', '1000'], names, true);
+  const idling = measure('idle', ['10000'], names, false);
+  // p-retry and Effect sleep through setTimeout even for a zero delay (≥ 1 ms in Node):
+  // a million restarts would take over 16 minutes each. They soak with `--impl`.
+  const soaking = measure('soak', ['1000000'], names.filter((name) => name === 'xstate-supervisor' || name === 'baseline'), false);
+
+  const base = 'baseline';
+  const lines = [
+    '| implementation | spawn-stop 10k: CPU/worker | ratio | heap/worker | start / stop | 100k ÷ 10k CPU | restart-storm 100×1000: CPU/restart | ratio | idle 10k: timers, CPU ms/s | soak 1M: heap growth |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const impl of [...names, 'python-seed']) {
+    const s10 = by(spawn10k, impl);
+    const s100 = by(spawn100k, impl);
+    const st = by(storm, impl);
+    const id = by(idling, impl);
+    const so = by(soaking, impl);
+    if (!s10 && !st) continue;
+    lines.push(
+      `| ${impl} | ${fmt(number(s10, 'cpu_us_per_worker'), 1)} µs | ${ratio(number(s10, 'cpu_us_per_worker'), number(by(spawn10k, base), 'cpu_us_per_worker'))} | ` +
+        `${fmt(number(s10, 'heap_per_worker_bytes') || number(s10, 'rss_per_worker_bytes'))} B | ${fmt(number(s10, 'start_ms'))} / ${fmt(number(s10, 'stop_ms'))} ms | ` +
+        `${ratio(number(s100, 'cpu_ms_total'), number(s10, 'cpu_ms_total'))} | ${fmt(number(st, 'cpu_us_per_restart'), 1)} µs | ` +
+        `${ratio(number(st, 'cpu_us_per_restart'), number(by(storm, base), 'cpu_us_per_restart'))} | ` +
+        `${id ? `${fmt(number(id, 'timers'))}, ${fmt(number(id, 'cpu_ms_per_s'), 2)}` : '–'} | ${so ? `${fmt(number(so, 'heap_growth_bytes'))} B` : '–'} |`,
+    );
+  }
+  console.log(`\n${lines.join('\n')}`);
+  console.log('\npython-seed heap column: RSS per worker (its benchmark reports RSS, not heap).');
+}

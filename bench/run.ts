@@ -1,0 +1,33 @@
+// One measurement in a fresh process: `node --expose-gc --import tsx bench/run.ts IMPL SCENARIO ARGS…`.
+// Prints one JSON line. A smaller run of the same scenario warms the JIT up first.
+import { impls } from './impls.js';
+import { idle, restartStorm, soak, spawnStop } from './scenarios.js';
+
+const [implName = '', scenario = '', ...args] = process.argv.slice(2);
+const impl = impls[implName];
+if (impl === undefined) throw new Error(`unknown implementation ${implName}; one of ${Object.keys(impls).join(', ')}`);
+const numbers = args.map(Number);
+
+async function measure(): Promise<Record<string, unknown>> {
+  switch (scenario) {
+    case 'spawn-stop': {
+      const n = numbers[0] ?? 10_000;
+      await spawnStop(impl!, Math.min(n, 1000));
+      return spawnStop(impl!, n);
+    }
+    case 'restart-storm': {
+      const [n = 100, r = 1000] = numbers;
+      await restartStorm(impl!, Math.min(n, 10), Math.min(r, 100));
+      return restartStorm(impl!, n, r);
+    }
+    case 'idle':
+      return idle(impl!, numbers[0] ?? 10_000, numbers[1] ?? 2);
+    case 'soak':
+      return soak(impl!, numbers[0] ?? 1_000_000);
+    default:
+      throw new Error(`unknown scenario ${scenario}; one of spawn-stop, restart-storm, idle, soak`);
+  }
+}
+
+const result = await measure();
+console.log(JSON.stringify({ impl: implName, ...result, node: process.version }));
