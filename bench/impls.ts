@@ -1,7 +1,6 @@
 // The implementations measured side by side. Each hosts a group of workers with the same
 // semantics (restart a crashed work after a capped exponential backoff; a clean return
 // ends the worker; stop = abort every work's signal and wait until every work settled).
-import { setMaxListeners } from 'node:events';
 import { Duration, Effect, Fiber, Schedule } from 'effect';
 import pRetry from 'p-retry';
 import { runGroup, type Work } from '../src/index.js';
@@ -53,12 +52,17 @@ function tracker() {
   };
 }
 
-/** The floor: a hand-written loop per worker, one shared signal, no framework. */
+/**
+ * The floor: a hand-written loop per worker, no framework. Each worker has its own
+ * AbortController: N listeners on one shared signal would make the group quadratic,
+ * since EventTarget checks every listener for a duplicate on each add.
+ */
 const baseline: Impl = (workers, backoff) => {
-  const controller = new AbortController();
-  const { signal } = controller;
-  setMaxListeners(0, signal); // one signal for every worker, by design
+  const controllers: AbortController[] = [];
   const loops = workers.map(async ({ name, work }) => {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const { signal } = controller;
     let crashes = 0;
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
@@ -73,7 +77,7 @@ const baseline: Impl = (workers, backoff) => {
   });
   return {
     async stop() {
-      controller.abort();
+      for (const controller of controllers) controller.abort();
       await Promise.all(loops);
     },
   };
@@ -94,11 +98,12 @@ const xstateSupervisor: Impl = (workers, backoff) => {
 };
 
 const pRetryGroup: Impl = (workers, backoff) => {
-  const controller = new AbortController();
-  const { signal } = controller;
-  setMaxListeners(0, signal); // one signal for every worker, by design
+  const controllers: AbortController[] = [];
   const { track, settled } = tracker();
   const runs = workers.map(({ name, work }) => {
+    const controller = new AbortController(); // one each, as in the baseline
+    controllers.push(controller);
+    const { signal } = controller;
     let attempt = 0;
     return pRetry(() => track(Promise.resolve().then(() => work({ signal, name, attempt: ++attempt }))), {
       retries: Number.POSITIVE_INFINITY,
@@ -110,7 +115,7 @@ const pRetryGroup: Impl = (workers, backoff) => {
   });
   return {
     async stop() {
-      controller.abort();
+      for (const controller of controllers) controller.abort();
       await Promise.all(runs);
       await settled();
     },
