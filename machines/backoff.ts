@@ -1,27 +1,35 @@
 /**
  * The restart delay policy: plain data plus a pure function of the crash count.
  *
- * The delay before restart number `n` (counting consecutive crashes from 1) is
- * `min(maxMs, initialMs · factor^(n-1))`. With the defaults that is
- * 1 s, 2 s, 4 s, 8 s, 16 s, 30 s, 30 s, …
+ * The delay before the restart that follows consecutive crash number `n` (1, 2, …) is
+ * `d(n) = min(maxMs, initialMs · factor^(n-1))`. With the defaults that is
+ * 1 s, 2 s, 4 s, 8 s, 16 s, 30 s, 30 s, … Jitter then draws the delay from
+ * [0, d(n)] (`'full'`) or [d(n)/2, d(n)] (`'equal'`), so the cap holds after jitter.
  */
 export interface BackoffOptions {
   /** Delay before the first restart, in milliseconds. @default 1000 */
   initialMs?: number;
   /** Growth of the delay per consecutive crash (≥ 1). @default 2 */
   factor?: number;
-  /** Upper bound of the delay, in milliseconds (≥ `initialMs`). @default 30000 */
+  /** Upper bound of the delay, in milliseconds (≥ `initialMs`), jitter included. @default 30000 */
   maxMs?: number;
+  /**
+   * Randomizes each delay so that workers crashing together do not restart together:
+   * `'full'` draws from [0, d], `'equal'` from [d/2, d], `'none'` keeps d.
+   * @default 'none'
+   */
+  jitter?: 'none' | 'full' | 'equal';
 }
 
 /** A fully resolved {@link BackoffOptions}. */
 export type BackoffPolicy = Required<BackoffOptions>;
 
-/** The defaults, as in the Python reference: 1 s, ×2 per crash, capped at 30 s. */
+/** The defaults, as in the Python reference: 1 s, ×2 per crash, capped at 30 s, no jitter. */
 export const defaultBackoff: Readonly<BackoffPolicy> = Object.freeze({
   initialMs: 1000,
   factor: 2,
   maxMs: 30_000,
+  jitter: 'none',
 });
 
 /** Fills in the defaults of a partial policy. Does not validate (see `src/options.ts`). */
@@ -30,11 +38,13 @@ export function resolveBackoff(options: BackoffOptions | undefined): BackoffPoli
     initialMs: options?.initialMs ?? defaultBackoff.initialMs,
     factor: options?.factor ?? defaultBackoff.factor,
     maxMs: options?.maxMs ?? defaultBackoff.maxMs,
+    jitter: options?.jitter ?? defaultBackoff.jitter,
   };
 }
 
 /**
  * The delay before the restart that follows consecutive crash number `crashes` (1, 2, …).
+ * `random` returns a number in [0, 1), as `Math.random` does; inject one to pin jitter.
  *
  * @example
  * ```ts
@@ -42,8 +52,16 @@ export function resolveBackoff(options: BackoffOptions | undefined): BackoffPoli
  * // [1000, 2000, 4000, 8000, 16000, 30000, 30000]
  * ```
  */
-export function backoffDelay(policy: BackoffPolicy, crashes: number): number {
+export function backoffDelay(policy: BackoffPolicy, crashes: number, random: () => number = Math.random): number {
   const exponent = Math.max(0, crashes - 1);
   // factor^exponent overflows to Infinity for long crash runs; min() keeps the cap.
-  return Math.min(policy.maxMs, policy.initialMs * policy.factor ** exponent);
+  const delay = Math.min(policy.maxMs, policy.initialMs * policy.factor ** exponent);
+  switch (policy.jitter) {
+    case 'full':
+      return random() * delay;
+    case 'equal':
+      return delay / 2 + (random() * delay) / 2;
+    default:
+      return delay;
+  }
 }

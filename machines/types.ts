@@ -31,6 +31,13 @@ export type Work = (context: WorkContext) => unknown;
 
 /** How a worker is supervised. */
 export interface WorkerOptions {
+  /**
+   * When the work is started again: `'on-failure'` after a crash; `'always'` after a
+   * crash and after a clean return too (OTP permanent, systemd `Restart=always`);
+   * `'never'`: a crash ends the worker `failed` (OTP temporary).
+   * @default 'on-failure'
+   */
+  restart?: 'on-failure' | 'always' | 'never';
   /** The restart delays. */
   backoff?: BackoffOptions;
   /**
@@ -50,7 +57,10 @@ export interface WorkerSpec extends WorkerOptions {
 /** How a worker ended. */
 export interface WorkerReport {
   name: string;
-  /** `done`: the work returned; `stopped`: STOP ended it; `failed`: supervision gave up. */
+  /**
+   * `done`: the work returned; `stopped`: STOP ended it; `failed`: supervision gave up
+   * (a crash with `restart: 'never'`, or the worker actor itself broke).
+   */
   outcome: 'done' | 'stopped' | 'failed';
   /** How many times the work was started. */
   attempts: number;
@@ -73,8 +83,9 @@ export interface GroupReport {
 export type SupervisorEvent =
   | { type: 'worker.started'; name: string; attempt: number }
   | { type: 'worker.crashed'; name: string; attempt: number; error: unknown; delayMs: number }
-  | { type: 'worker.exited'; name: string; attempt: number }
+  | { type: 'worker.exited'; name: string; attempt: number; restartInMs?: number }
   | { type: 'worker.stopped'; name: string; attempts: number; stopTimedOut: boolean }
+  | { type: 'worker.failed'; name: string; attempts: number; error: unknown }
   | { type: 'group.stopping'; workers: number }
   | { type: 'group.stopped'; outcome: GroupReport['outcome']; workers: number };
 

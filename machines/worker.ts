@@ -29,6 +29,8 @@ export interface WorkerInput extends WorkerSpec {
    * @default 'own'
    */
   stopDeadline?: 'own' | 'group' | undefined;
+  /** The random source of backoff jitter, in [0, 1). For tests that pin it. @default Math.random */
+  random?: (() => number) | undefined;
 }
 
 /** What a worker accepts: STOP, and the group's word that a stop timeout has passed. */
@@ -46,7 +48,9 @@ export interface WorkInput {
 export interface WorkerContext {
   name: string;
   work: Work;
+  restart: 'on-failure' | 'always' | 'never';
   backoff: BackoffPolicy;
+  random: () => number;
   stopTimeoutMs: number;
   stopDeadline: 'own' | 'group';
   onEvent: SupervisorEventHandler | undefined;
@@ -107,7 +111,8 @@ function isAbortRejection(error: unknown, signal: AbortSignal | undefined): bool
  * exponential backoff when it crashes.
  *
  * States: `attempt.running` → (clean return) `done` | (crash) `backoff` → after the
- * `backoff` delay → `attempt.running` again. STOP in `attempt.running` aborts the work's
+ * `backoff` delay → `attempt.running` again. With `restart: 'never'` a crash ends in
+ * `failed`; with `restart: 'always'` a clean return goes to `backoff` too. STOP in `attempt.running` aborts the work's
  * signal and waits in `attempt.stopping` for it to settle, up to the `stopTimeout` delay;
  * STOP in `backoff` ends at once. `done` and `stopped` are final; the output is the
  * {@link WorkerReport}. On its own the worker times its stop (`stopping.untilOwnDeadline`);
@@ -141,6 +146,8 @@ export const workerMachine = setup({
   guards: {
     // After STOP, any settlement of the work means "stopped", never "done" or "crashed".
     stopRequested: stateIn('#worker.attempt.stopping'),
+    restartsAfterExit: ({ context }) => context.restart === 'always',
+    neverRestarts: ({ context }) => context.restart === 'never',
     timesItsOwnStop: ({ context }) => context.stopDeadline === 'own',
     isItsStopTimeout: ({ context, event }) =>
       event.type === 'STOP_TIMEOUT' && event.stopTimeoutMs === context.stopTimeoutMs,
@@ -164,6 +171,20 @@ export const workerMachine = setup({
       }),
     reportExited: ({ context }) =>
       notify(context, { type: 'worker.exited', name: context.name, attempt: context.attempts }),
+    reportExitedAndRestarting: ({ context }) =>
+      notify(context, {
+        type: 'worker.exited',
+        name: context.name,
+        attempt: context.attempts,
+        restartInMs: context.delayMs,
+      }),
+    reportFailed: ({ context }) =>
+      notify(context, {
+        type: 'worker.failed',
+        name: context.name,
+        attempts: context.attempts,
+        error: context.lastError,
+      }),
     reportStopped: ({ context }) =>
       notify(context, {
         type: 'worker.stopped',
@@ -177,7 +198,9 @@ export const workerMachine = setup({
   context: ({ input }) => ({
     name: input.name,
     work: input.work,
+    restart: input.restart ?? 'on-failure',
     backoff: resolveBackoff(input.backoff),
+    random: input.random ?? Math.random,
     stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
     stopDeadline: input.stopDeadline ?? 'own',
     onEvent: input.onEvent,
@@ -204,7 +227,21 @@ export const workerMachine = setup({
           // beginAttempt ran just before: the controller is there.
           controller: context.controller!,
         }),
-        onDone: [{ guard: 'stopRequested', target: 'stopped' }, { target: 'done' }],
+        onDone: [
+          { guard: 'stopRequested', target: 'stopped' },
+          {
+            // restart: 'always' — a clean return waits the current delay (no new crash).
+            guard: 'restartsAfterExit',
+            target: 'backoff',
+            actions: [
+              assign({
+                delayMs: ({ context }) => backoffDelay(context.backoff, Math.max(1, context.crashes), context.random),
+              }),
+              'reportExitedAndRestarting',
+            ],
+          },
+          { target: 'done' },
+        ],
         onError: [
           {
             guard: 'stopRequested',
@@ -216,6 +253,11 @@ export const workerMachine = setup({
             ),
           },
           {
+            guard: 'neverRestarts',
+            target: 'failed',
+            actions: assign(({ event }) => ({ errored: true, lastError: event.error })),
+          },
+          {
             target: 'backoff',
             actions: [
               assign(({ context, event }) => {
@@ -224,7 +266,7 @@ export const workerMachine = setup({
                   crashes,
                   errored: true,
                   lastError: event.error,
-                  delayMs: backoffDelay(context.backoff, crashes),
+                  delayMs: backoffDelay(context.backoff, crashes, context.random),
                 };
               }),
               'reportCrashed',
@@ -264,6 +306,10 @@ export const workerMachine = setup({
     stopped: {
       type: 'final',
       entry: [assign({ outcome: 'stopped' }), 'reportStopped'],
+    },
+    failed: {
+      type: 'final',
+      entry: [assign({ outcome: 'failed' }), 'reportFailed'],
     },
   },
   output: ({ context }) => workerReport(context),

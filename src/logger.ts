@@ -35,7 +35,7 @@ export function checkLogger(value: unknown): Logger | false {
 }
 
 function seconds(ms: number): string {
-  return ms < 1000 ? `${ms}ms` : `${+(ms / 1000).toFixed(1)}s`;
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${+(ms / 1000).toFixed(1)}s`;
 }
 
 /** What the Python reference logs, written from the event stream. */
@@ -51,7 +51,11 @@ export function logEvent(logger: Logger, event: SupervisorEvent, stopTimeoutMs?:
       );
       return;
     case 'worker.exited':
-      logger.info(`worker ${event.name} exited cleanly; not restarting`);
+      if (event.restartInMs === undefined) logger.info(`worker ${event.name} exited cleanly; not restarting`);
+      else logger.info(`worker ${event.name} exited cleanly; restarting in ${seconds(event.restartInMs)} (restart: always)`);
+      return;
+    case 'worker.failed':
+      logger.error(`worker ${event.name} failed after ${event.attempts} attempts; not restarting`, event.error);
       return;
     case 'worker.stopped':
       if (event.stopTimedOut) {

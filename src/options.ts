@@ -40,7 +40,14 @@ function checkOptionalObject(value: unknown, path: string): Record<string, unkno
   return value;
 }
 
-const backoffKeys = ['initialMs', 'factor', 'maxMs'] as const;
+const backoffKeys = ['initialMs', 'factor', 'maxMs', 'jitter'] as const;
+
+function checkOneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    fail(TypeError, path, `one of ${allowed.map((item) => `'${item}'`).join(', ')}`, value);
+  }
+  return value as T;
+}
 
 function checkBackoff(value: unknown, path: string): BackoffOptions | undefined {
   const backoff = checkOptionalObject(value, path);
@@ -55,6 +62,7 @@ function checkBackoff(value: unknown, path: string): BackoffOptions | undefined 
     if (!Number.isFinite(factor) || factor < 1) fail(RangeError, `${path}.factor`, 'a finite number ≥ 1', factor);
     result.factor = factor;
   }
+  if (backoff.jitter !== undefined) result.jitter = checkOneOf(backoff.jitter, `${path}.jitter`, ['none', 'full', 'equal']);
   const initialMs = result.initialMs ?? 1000;
   const maxMs = result.maxMs ?? 30_000;
   if (maxMs < initialMs) {
@@ -66,12 +74,15 @@ function checkBackoff(value: unknown, path: string): BackoffOptions | undefined 
 }
 
 /** The keys of {@link WorkerOptions}, checked where worker options are accepted. */
-export const workerOptionKeys = ['backoff', 'stopTimeoutMs'] as const;
+export const workerOptionKeys = ['restart', 'backoff', 'stopTimeoutMs'] as const;
 
 /** Validates the worker options found on `object` (a spec or supervise()'s options). */
 export function checkWorkerOptions(object: Record<string, unknown>, path: string): WorkerOptions {
   const prefix = path === '' ? '' : `${path}.`;
   const result: WorkerOptions = {};
+  if (object.restart !== undefined) {
+    result.restart = checkOneOf(object.restart, `${prefix}restart`, ['on-failure', 'always', 'never']);
+  }
   const backoff = checkBackoff(object.backoff, `${prefix}backoff`);
   if (backoff !== undefined) result.backoff = backoff;
   if (object.stopTimeoutMs !== undefined) {

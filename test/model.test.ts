@@ -114,9 +114,12 @@ describe('worker machine, model-based', () => {
   ];
   const taken = new Set<string>();
 
-  describe.each(['own', 'group'] as const)('timing its stop: %s', (stopDeadline) => {
+  const modes = (['own', 'group'] as const).flatMap((stopDeadline) =>
+    (['on-failure', 'always', 'never'] as const).map((restart) => [stopDeadline, restart] as const),
+  );
+  describe.each(modes)('timing its stop: %s, restart: %s', (stopDeadline, restart) => {
     const baseInput = {
-      name: 'w', work: () => undefined, backoff: { initialMs: 100, factor: 2, maxMs: 1000 }, stopTimeoutMs, stopDeadline,
+      name: 'w', work: () => undefined, backoff: { initialMs: 100, factor: 2, maxMs: 1000 }, stopTimeoutMs, stopDeadline, restart,
     };
     const paths = edgePaths(workerMachine, {
       input: baseInput,
@@ -127,10 +130,15 @@ describe('worker machine, model-based', () => {
     });
 
     test('reaches every state', () => {
-      const ends = new Set(paths.map((path) => JSON.stringify(path.state.value)));
+      const visited = new Set(paths.flatMap((path) => path.steps.map((step) => JSON.stringify(step.state.value))));
       const stopping = stopDeadline === 'own' ? 'untilOwnDeadline' : 'untilGroupDeadline';
-      expect(ends).toEqual(
-        new Set(['{"attempt":"running"}', `{"attempt":{"stopping":"${stopping}"}}`, '"backoff"', '"done"', '"stopped"']),
+      const byRestart = {
+        'on-failure': ['"backoff"', '"done"'],
+        always: ['"backoff"'],
+        never: ['"done"', '"failed"'],
+      }[restart];
+      expect(visited).toEqual(
+        new Set(['{"attempt":"running"}', `{"attempt":{"stopping":"${stopping}"}}`, '"stopped"', ...byRestart]),
       );
     });
 

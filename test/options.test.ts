@@ -22,6 +22,8 @@ const groupCases: Array<[string, unknown, unknown, typeof TypeError | typeof Ran
   ['maxMs below the default initialMs', [{ name: 'a', work, backoff: { maxMs: 10 } }], undefined, RangeError, '(10) to be at least'],
   ['backoff not an object', [{ name: 'a', work, backoff: 100 }], undefined, TypeError, 'Expected `specs[0].backoff` to be an object, got 100'],
   ['an unknown backoff key', [{ name: 'a', work, backoff: { max: 5 } }], undefined, TypeError, 'Unknown option `specs[0].backoff.max`'],
+  ['an unknown restart mode', [{ name: 'a', work, restart: 'sometimes' }], undefined, TypeError, "Expected `specs[0].restart` to be one of 'on-failure', 'always', 'never', got 'sometimes'"],
+  ['an unknown jitter', [{ name: 'a', work, backoff: { jitter: 'half' } }], undefined, TypeError, "Expected `specs[0].backoff.jitter` to be one of 'none', 'full', 'equal', got 'half'"],
   ['a negative stopTimeoutMs', [{ name: 'a', work, stopTimeoutMs: -5 }], undefined, RangeError, '`specs[0].stopTimeoutMs` to be a finite number of milliseconds from 0 to 2147483647, got -5'],
   ['options not an object', [], 'fast', TypeError, "Expected `options` to be an object, got 'fast'"],
   ['an unknown option', [], { installSignal: false }, TypeError, 'Unknown option `installSignal`'],

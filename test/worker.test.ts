@@ -228,3 +228,80 @@ describe('worker: graceful stop', () => {
     expect(signal.aborted).toBe(true);
   });
 });
+
+describe('worker: restart policy', () => {
+  test("restart: 'never' — a crash ends the worker failed, with the error", async () => {
+    const error = new Error('fatal');
+    const { actor, clock, events } = startWorker({ name: 'w', work: () => Promise.reject(error), restart: 'never' });
+    await waitFor(actor, (s) => s.status === 'done');
+    clock.increment(60_000);
+    expect(actor.getSnapshot().value).toBe('failed');
+    expect(actor.getSnapshot().output).toEqual({
+      name: 'w', outcome: 'failed', attempts: 1, restarts: 0, lastError: error, stopTimedOut: false,
+    });
+    expect(events).toEqual([
+      { type: 'worker.started', name: 'w', attempt: 1 },
+      { type: 'worker.failed', name: 'w', attempts: 1, error },
+    ]);
+    actor.send({ type: 'STOP' }); // final: STOP changes nothing
+    expect(actor.getSnapshot().output?.outcome).toBe('failed');
+  });
+
+  test("restart: 'never' — a clean return is still done", async () => {
+    const { actor } = startWorker({ name: 'w', work: () => undefined, restart: 'never' });
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(actor.getSnapshot().output?.outcome).toBe('done');
+  });
+
+  test("restart: 'always' — a clean return is restarted after the current delay", async () => {
+    const work = controllableWork();
+    const { actor, clock, events } = startWorker({ name: 'w', work: work.work, restart: 'always' });
+    work.last().settle.resolve();
+    await untilState(actor, 'backoff');
+    expect(events.at(-1)).toEqual({ type: 'worker.exited', name: 'w', attempt: 1, restartInMs: 1000 });
+    clock.increment(999);
+    expect(work.attempts).toHaveLength(1);
+    clock.increment(1);
+    expect(work.attempts).toHaveLength(2);
+    // Two crashes make the current delay 2 s; a clean return keeps it, without growing it.
+    work.last().settle.reject(new Error('a'));
+    await untilState(actor, 'backoff');
+    clock.increment(1000);
+    work.last().settle.reject(new Error('b'));
+    await untilState(actor, 'backoff');
+    clock.increment(2000);
+    work.last().settle.resolve();
+    await untilState(actor, 'backoff');
+    expect(actor.getSnapshot().context.delayMs).toBe(2000);
+    actor.send({ type: 'STOP' });
+    expect(actor.getSnapshot().output).toMatchObject({ outcome: 'stopped', attempts: 4, restarts: 3 });
+  });
+});
+
+describe('worker: jitter', () => {
+  async function delaysOf(jitter: 'full' | 'equal', random: () => number, crashes: number) {
+    const { actor, clock } = startWorker({
+      name: 'w', work: () => Promise.reject(new Error('x')), backoff: { jitter, maxMs: 4000 }, random,
+    });
+    const delays: number[] = [];
+    for (let i = 0; i < crashes; i++) {
+      await untilState(actor, 'backoff');
+      delays.push(actor.getSnapshot().context.delayMs);
+      clock.increment(actor.getSnapshot().context.delayMs);
+    }
+    actor.stop();
+    return delays;
+  }
+
+  test("'full' draws each delay from [0, d] with the injected random source", async () => {
+    expect(await delaysOf('full', () => 0.5, 5)).toEqual([500, 1000, 2000, 2000, 2000]);
+    expect(await delaysOf('full', () => 0, 2)).toEqual([0, 0]);
+  });
+
+  test("'equal' draws each delay from [d/2, d]; the cap holds after jitter", async () => {
+    expect(await delaysOf('equal', () => 0, 4)).toEqual([500, 1000, 2000, 2000]);
+    const high = await delaysOf('equal', () => 0.999, 5);
+    expect(high.every((delay, i) => delay <= [1000, 2000, 4000, 4000, 4000][i]!)).toBe(true);
+    expect(high[4]).toBeGreaterThan(3990);
+  });
+});
