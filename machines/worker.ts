@@ -14,6 +14,8 @@ import type {
  * for N of them.
  */
 const stopReason = new DOMException('The worker was asked to stop', 'AbortError');
+/** The abort reason once an attempt is over (it crashed, returned or was cut off). */
+const endReason = new DOMException('The attempt has ended', 'AbortError');
 
 /** The default of `stopTimeoutMs`. */
 export const defaultStopTimeoutMs = 10_000;
@@ -158,6 +160,9 @@ export const workerMachine = setup({
       controller: () => new AbortController(),
     }),
     abortWork: ({ context }) => context.controller?.abort(stopReason),
+    // The signal lives as long as the attempt: whatever the work started and left behind
+    // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)
+    endAttempt: ({ context }) => context.controller?.abort(endReason),
     markStopTimedOut: assign({ stopTimedOut: true }),
     reportStarted: ({ context }) =>
       notify(context, { type: 'worker.started', name: context.name, attempt: context.attempts }),
@@ -217,6 +222,7 @@ export const workerMachine = setup({
   states: {
     attempt: {
       entry: ['beginAttempt', 'reportStarted'],
+      exit: 'endAttempt',
       invoke: {
         id: 'work',
         src: 'work',

@@ -305,3 +305,22 @@ describe('worker: jitter', () => {
     expect(high[4]).toBeGreaterThan(3990);
   });
 });
+
+describe('worker: the signal lives as long as the attempt', () => {
+  test('is aborted when the attempt crashes or returns, so what the work left behind is cancelled', async () => {
+    const work = controllableWork();
+    const { actor, clock } = startWorker({ name: 'w', work: work.work, restart: 'always' });
+    const first = work.last().context.signal;
+    work.last().settle.reject(new Error('crash'));
+    await untilState(actor, 'backoff');
+    expect(first.aborted).toBe(true);
+    expect((first.reason as Error).name).toBe('AbortError');
+    clock.increment(1000);
+    const second = work.last().context.signal;
+    expect(second.aborted).toBe(false);
+    work.last().settle.resolve();
+    await untilState(actor, 'backoff');
+    expect(second.aborted).toBe(true);
+    actor.stop();
+  });
+});
