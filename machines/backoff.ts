@@ -54,8 +54,10 @@ export function resolveBackoff(options: BackoffOptions | undefined): BackoffPoli
  */
 export function backoffDelay(policy: BackoffPolicy, crashes: number, random: () => number = Math.random): number {
   const exponent = Math.max(0, crashes - 1);
-  // factor^exponent overflows to Infinity for long crash runs; min() keeps the cap.
-  const delay = Math.min(policy.maxMs, policy.initialMs * policy.factor ** exponent);
+  // factor^exponent overflows to Infinity for long crash runs: min() keeps the cap, and a
+  // zero initialMs must stay 0 (0 · Infinity is NaN).
+  const grown = policy.initialMs === 0 ? 0 : policy.initialMs * policy.factor ** exponent;
+  const delay = Math.min(policy.maxMs, grown);
   switch (policy.jitter) {
     case 'full':
       return random() * delay;

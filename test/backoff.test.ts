@@ -21,3 +21,7 @@ describe('backoffDelay', () => {
     expect(backoffDelay(defaultBackoff, 5000)).toBe(30000);
   });
 });
+
+test('a zero initialMs stays 0 however long the crash run (no 0 · Infinity = NaN)', () => {
+  expect(backoffDelay(resolveBackoff({ initialMs: 0, maxMs: 0, factor: 10 }), 1000)).toBe(0);
+});
