@@ -33,9 +33,10 @@ afterAll(() => {
 
 describe('the packed package', () => {
   test('ships only the build output and the docs', () => {
-    expect(files.every((file) => /^(dist\/|README\.md$|CHANGELOG\.md$|LICENSE$|package\.json$)/.test(file))).toBe(true);
+    expect(files.every((file) => /^(dist\/|README\.md$|CHANGELOG\.md$|SECURITY\.md$|LICENSE$|package\.json$)/.test(file))).toBe(true);
     expect(files).toContain('dist/src/index.js');
     expect(files).toContain('dist/src/index.d.ts');
+    expect(files).toContain('SECURITY.md');
     expect(files.some((file) => file.startsWith('dist/test') || file.startsWith('dist/examples'))).toBe(false);
   });
 
