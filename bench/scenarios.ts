@@ -19,8 +19,11 @@ const cpuMicros = (since?: NodeJS.CpuUsage): number => {
 const waitForStop = (signal: AbortSignal) =>
   new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 
-/** N workers that wait for their stop signal: time to start all, time to stop all. */
-export async function spawnStop(impl: Impl, n: number): Promise<Result> {
+/** The default backoff, for scenarios whose workers do not crash. */
+const defaultBackoff = { initialMs: 1000, factor: 2, maxMs: 30_000 };
+
+/** N workers that wait for their stop signal, and a promise of all of them having started. */
+function waitingWorkers(n: number): { workers: BenchWorker[]; everyoneStarted: Promise<void> } {
   let started = 0;
   let allStarted!: () => void;
   const everyoneStarted = new Promise<void>((resolve) => (allStarted = resolve));
@@ -31,10 +34,16 @@ export async function spawnStop(impl: Impl, n: number): Promise<Result> {
       return waitForStop(signal);
     },
   }));
+  return { workers, everyoneStarted };
+}
+
+/** N workers that wait for their stop signal: time to start all, time to stop all. */
+export async function spawnStop(impl: Impl, n: number): Promise<Result> {
+  const { workers, everyoneStarted } = waitingWorkers(n);
   const heapBefore = heapUsed();
   const cpuStart = process.cpuUsage();
   const t0 = performance.now();
-  const running = impl(workers, { initialMs: 1000, factor: 2, maxMs: 30_000 });
+  const running = impl(workers, defaultBackoff);
   await everyoneStarted;
   const t1 = performance.now();
   const startCpu = cpuMicros(cpuStart);
@@ -95,18 +104,9 @@ const countTimers = () => process.getActiveResourcesInfo().filter((kind) => time
 
 /** N waiting workers: the timers they hold and the CPU they use over `seconds`. */
 export async function idle(impl: Impl, n: number, seconds = 2): Promise<Result> {
-  let started = 0;
-  let allStarted!: () => void;
-  const everyoneStarted = new Promise<void>((resolve) => (allStarted = resolve));
-  const workers: BenchWorker[] = Array.from({ length: n }, (_, i) => ({
-    name: `w${i}`,
-    work: ({ signal }) => {
-      if (++started === n) allStarted();
-      return waitForStop(signal);
-    },
-  }));
+  const { workers, everyoneStarted } = waitingWorkers(n);
   const timersBefore = countTimers();
-  const running = impl(workers, { initialMs: 1000, factor: 2, maxMs: 30_000 });
+  const running = impl(workers, defaultBackoff);
   await everyoneStarted;
   gc();
   // The waits of the suite: idleness is measured over wall time, after 1 s in which the
