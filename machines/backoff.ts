@@ -58,11 +58,12 @@ export function backoffDelay(policy: BackoffPolicy, crashes: number, random: () 
   // zero initialMs must stay 0 (0 · Infinity is NaN).
   const grown = policy.initialMs === 0 ? 0 : policy.initialMs * policy.factor ** exponent;
   const delay = Math.min(policy.maxMs, grown);
+  // min(delay, …): floating point may round a jittered value just above the cap.
   switch (policy.jitter) {
     case 'full':
-      return random() * delay;
+      return Math.min(delay, random() * delay);
     case 'equal':
-      return delay / 2 + (random() * delay) / 2;
+      return Math.min(delay, delay / 2 + (random() * delay) / 2);
     default:
       return delay;
   }

@@ -17,6 +17,11 @@ const crashes = fc.integer({ min: 1, max: 2000 });
 const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 
 describe('backoff properties', () => {
+  test('jitter never rounds above the cap, even for the tiniest delays', () => {
+    const tiny = resolveBackoff({ initialMs: 1.5e-323, maxMs: 1.5e-323, factor: 1, jitter: 'equal' });
+    expect(backoffDelay(tiny, 1, () => 0.8333333333333334)).toBeLessThanOrEqual(1.5e-323);
+  });
+
   test('without jitter: starts at initialMs, never decreases, never exceeds maxMs', () => {
     fc.assert(
       fc.property(policy('none'), fc.integer({ min: 2, max: 200 }), (p, length) => {
