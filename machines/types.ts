@@ -84,7 +84,7 @@ export type SupervisorEvent =
   | { type: 'worker.started'; name: string; attempt: number }
   | { type: 'worker.crashed'; name: string; attempt: number; error: unknown; delayMs: number }
   | { type: 'worker.exited'; name: string; attempt: number; restartInMs?: number }
-  | { type: 'worker.stopped'; name: string; attempts: number; stopTimedOut: boolean }
+  | { type: 'worker.stopped'; name: string; attempts: number; stopTimedOut: boolean; stopTimeoutMs: number }
   | { type: 'worker.failed'; name: string; attempts: number; error: unknown }
   | { type: 'group.stopping'; workers: number }
   | { type: 'group.stopped'; outcome: GroupReport['outcome']; workers: number };

@@ -114,9 +114,9 @@ function isAbortRejection(error: unknown, signal: AbortSignal | undefined): bool
  *
  * States: `attempt.running` → (clean return) `done` | (crash) `backoff` → after the
  * `backoff` delay → `attempt.running` again. With `restart: 'never'` a crash ends in
- * `failed`; with `restart: 'always'` a clean return goes to `backoff` too. STOP in `attempt.running` aborts the work's
- * signal and waits in `attempt.stopping` for it to settle, up to the `stopTimeout` delay;
- * STOP in `backoff` ends at once. `done` and `stopped` are final; the output is the
+ * `failed`; with `restart: 'always'` a clean return goes to `backoff` too. STOP in
+ * `attempt.running` aborts the work's signal and waits in `attempt.stopping` for it to
+ * settle, up to the `stopTimeout` delay; STOP in `backoff` ends at once. `done` and `stopped` are final; the output is the
  * {@link WorkerReport}. On its own the worker times its stop (`stopping.untilOwnDeadline`);
  * in a group, the group does (`stopping.untilGroupDeadline`, ended by `STOP_TIMEOUT`).
  *
@@ -196,6 +196,7 @@ export const workerMachine = setup({
         name: context.name,
         attempts: context.attempts,
         stopTimedOut: context.stopTimedOut,
+        stopTimeoutMs: context.stopTimeoutMs,
       }),
   },
 }).createMachine({

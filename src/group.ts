@@ -1,12 +1,11 @@
 import { createActor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
-import { defaultStopTimeoutMs } from '../machines/worker.js';
 import type { GroupReport, SupervisorEventHandler, WorkerSpec } from '../machines/types.js';
 import { checkInspect, eventHandler, guardLogger, type InspectionObserver } from './hooks.js';
 import { checkLogger, type Logger } from './logger.js';
 import { checkBoolean, checkFunction, checkOptions, checkSignal, checkSpecs } from './options.js';
-import { settle } from './settle.js';
+import { notStarted, settle } from './settle.js';
 import { handleShutdownSignals } from './signals.js';
 
 /** Options of {@link runGroup}. */
@@ -58,22 +57,15 @@ export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupO
   const onEvent = checkFunction<SupervisorEventHandler>(raw.onEvent, 'onEvent');
 
   if (signal?.aborted) {
-    return {
-      outcome: 'stopped',
-      workers: workers.map(({ name }) => ({ name, outcome: 'stopped', attempts: 0, restarts: 0, stopTimedOut: false })),
-    };
+    return { outcome: 'stopped', workers: workers.map(({ name }) => notStarted(name)) };
   }
   if (logger !== false && workers.length > 0) {
     const names = workers.slice(0, shownNames).map((worker) => worker.name).join(', ');
     const more = workers.length > shownNames ? `, … (${workers.length - shownNames} more)` : '';
     logger.info(`group: hosting ${workers.length} workers: ${names}${more}`);
   }
-  const stopTimeouts = new Map(workers.map((worker) => [worker.name, worker.stopTimeoutMs ?? defaultStopTimeoutMs]));
   const actor = createActor(groupMachine, {
-    input: {
-      workers,
-      onEvent: eventHandler(logger, onEvent, (name) => stopTimeouts.get(name) ?? defaultStopTimeoutMs),
-    },
+    input: { workers, onEvent: eventHandler(logger, onEvent) },
     clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });

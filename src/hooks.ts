@@ -53,9 +53,8 @@ export function guardLogger(logger: Logger | false): Logger | false {
 export function eventHandler(
   logger: Logger | false,
   onEvent: SupervisorEventHandler | undefined,
-  stopTimeoutMs: (name: string) => number,
 ): SupervisorEventHandler | undefined {
-  const log = logger === false ? undefined : (event: SupervisorEvent) => logEvent(logger, event, stopTimeoutMs);
+  const log = logger === false ? undefined : (event: SupervisorEvent) => logEvent(logger, event);
   const user = onEvent === undefined ? undefined : guard('onEvent', onEvent);
   if (log === undefined) return user;
   if (user === undefined) return log;

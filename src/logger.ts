@@ -39,7 +39,7 @@ function seconds(ms: number): string {
 }
 
 /** What the Python reference logs, written from the event stream. */
-export function logEvent(logger: Logger, event: SupervisorEvent, stopTimeoutMs?: (name: string) => number): void {
+export function logEvent(logger: Logger, event: SupervisorEvent): void {
   switch (event.type) {
     case 'worker.started':
       if (event.attempt > 1) logger.info(`worker ${event.name} restarted (attempt ${event.attempt})`);
@@ -59,8 +59,9 @@ export function logEvent(logger: Logger, event: SupervisorEvent, stopTimeoutMs?:
       return;
     case 'worker.stopped':
       if (event.stopTimedOut) {
-        const limit = stopTimeoutMs === undefined ? '' : ` within ${seconds(stopTimeoutMs(event.name))}`;
-        logger.warn(`worker ${event.name} did not settle${limit} after its stop signal; stopped without waiting further`);
+        logger.warn(
+          `worker ${event.name} did not settle within ${seconds(event.stopTimeoutMs)} after its stop signal; stopped without waiting further`,
+        );
       } else {
         logger.info(`worker ${event.name} stopped`);
       }

@@ -1,6 +1,12 @@
 import { clearInterval, setInterval } from 'node:timers';
 import type { Observer } from 'xstate';
+import type { WorkerReport } from '../machines/types.js';
 import { maxTimerMs } from './options.js';
+
+/** The report of a worker whose signal was aborted before it could start: it runs no work. */
+export function notStarted(name: string): WorkerReport {
+  return { name, outcome: 'stopped', attempts: 0, restarts: 0, stopTimedOut: false };
+}
 
 /** What settle() needs of a worker or group actor. */
 interface SupervisionActor<TOutput> {

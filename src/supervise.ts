@@ -1,11 +1,11 @@
 import { createActor } from 'xstate';
 import { nodeClock } from './clock.js';
-import { defaultStopTimeoutMs, workerMachine } from '../machines/worker.js';
+import { workerMachine } from '../machines/worker.js';
 import type { SupervisorEventHandler, Work, WorkerOptions, WorkerReport } from '../machines/types.js';
 import { checkInspect, eventHandler, guardLogger, type InspectionObserver } from './hooks.js';
 import { checkLogger, type Logger } from './logger.js';
 import { checkFunction, checkName, checkOptions, checkSignal, checkWork, checkWorkerOptions, workerOptionKeys } from './options.js';
-import { settle } from './settle.js';
+import { notStarted, settle } from './settle.js';
 
 /** Options of {@link supervise}. */
 export interface SuperviseOptions extends WorkerOptions {
@@ -45,12 +45,9 @@ export async function supervise(name: string, work: Work, options?: SuperviseOpt
   const inspect = checkInspect(raw.inspect);
   const onEvent = checkFunction<SupervisorEventHandler>(raw.onEvent, 'onEvent');
 
-  if (signal?.aborted) {
-    return { name, outcome: 'stopped', attempts: 0, restarts: 0, stopTimedOut: false };
-  }
-  const stopTimeoutMs = workerOptions.stopTimeoutMs ?? defaultStopTimeoutMs;
+  if (signal?.aborted) return notStarted(name);
   const actor = createActor(workerMachine, {
-    input: { name, work, ...workerOptions, onEvent: eventHandler(logger, onEvent, () => stopTimeoutMs) },
+    input: { name, work, ...workerOptions, onEvent: eventHandler(logger, onEvent) },
     clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });

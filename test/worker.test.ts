@@ -132,7 +132,7 @@ describe('worker: graceful stop', () => {
     expect(actor.getSnapshot().output).toEqual({
       name: 'w', outcome: 'stopped', attempts: 1, restarts: 0, stopTimedOut: false,
     });
-    expect(events.at(-1)).toEqual({ type: 'worker.stopped', name: 'w', attempts: 1, stopTimedOut: false });
+    expect(events.at(-1)).toEqual({ type: 'worker.stopped', name: 'w', attempts: 1, stopTimedOut: false, stopTimeoutMs: 10_000 });
   });
 
   test('work that rejects with its abort reason is stopped, not crashed, and no error is kept', async () => {
