@@ -3,6 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { backoffDelay, resolveBackoff, type BackoffPolicy } from '../machines/backoff.js';
 
+// CI runs a fixed seed, so a verdict is reproducible; locally every run explores anew
+// (fast-check prints the seed of a failure: FC_SEED=… reruns it).
+const seed = process.env.FC_SEED ?? (process.env.CI ? '20261124' : undefined);
+if (seed !== undefined) fc.configureGlobal({ seed: Number(seed) });
+
 const maxTimerMs = 2 ** 31 - 1;
 /** Valid options, as src/options.ts accepts them: 0 ≤ initialMs ≤ maxMs ≤ 2^31-1, factor ≥ 1. */
 const policy = (jitter: BackoffPolicy['jitter']) =>
