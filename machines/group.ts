@@ -14,6 +14,7 @@ import type {
   WorkerReport,
   WorkerSpec,
 } from './types.js';
+import { notify } from './notify.js';
 import { defaultStopTimeoutMs, workerMachine } from './worker.js';
 
 /**
@@ -69,13 +70,9 @@ export interface GroupContext {
   onEvent: SupervisorEventHandler | undefined;
 }
 
-function notify(context: GroupContext, event: SupervisorEvent): void {
-  if (!context.onEvent || context.shard) return;
-  try {
-    context.onEvent(event);
-  } catch (error) {
-    console.error(`xstate-supervisor: onEvent threw on ${event.type}:`, error);
-  }
+/** Only the root of a tree reports `group.*` events. */
+function notifyGroup(context: GroupContext, event: SupervisorEvent): void {
+  if (!context.shard) notify(context.onEvent, event);
 }
 
 function finishedIds(context: GroupContext): Set<string> {
@@ -170,9 +167,9 @@ export const groupMachine = setup({
       }
     }),
     reportStopping: ({ context }) =>
-      notify(context, { type: 'group.stopping', workers: countWorkers(context) }),
+      notifyGroup(context, { type: 'group.stopping', workers: countWorkers(context) }),
     reportStopped: ({ context }) =>
-      notify(context, {
+      notifyGroup(context, {
         type: 'group.stopped',
         outcome: context.stopRequested ? 'stopped' : 'done',
         workers: countWorkers(context),

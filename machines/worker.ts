@@ -1,7 +1,7 @@
 import { assign, fromPromise, setup, stateIn } from 'xstate';
 import { backoffDelay, resolveBackoff, type BackoffPolicy } from './backoff.js';
+import { notify } from './notify.js';
 import type {
-  SupervisorEvent,
   SupervisorEventHandler,
   Work,
   WorkerReport,
@@ -92,16 +92,6 @@ export const workLogic = fromPromise<unknown, WorkInput>(({ input, signal }) => 
   return Promise.resolve(result).finally(unlink);
 });
 
-function notify(context: WorkerContext, event: SupervisorEvent): void {
-  if (!context.onEvent) return;
-  try {
-    context.onEvent(event);
-  } catch (error) {
-    // A throwing hook must not turn into an actor error (that would end supervision).
-    console.error(`xstate-supervisor: onEvent threw on ${event.type}:`, error);
-  }
-}
-
 /** A rejection that only says "I was aborted" is how work settles on STOP, not a fault. */
 function isAbortRejection(error: unknown, signal: AbortSignal | undefined): boolean {
   if (signal !== undefined && error === signal.reason) return true;
@@ -165,9 +155,9 @@ export const workerMachine = setup({
     endAttempt: ({ context }) => context.controller?.abort(endReason),
     markStopTimedOut: assign({ stopTimedOut: true }),
     reportStarted: ({ context }) =>
-      notify(context, { type: 'worker.started', name: context.name, attempt: context.attempts }),
+      notify(context.onEvent, { type: 'worker.started', name: context.name, attempt: context.attempts }),
     reportCrashed: ({ context }) =>
-      notify(context, {
+      notify(context.onEvent, {
         type: 'worker.crashed',
         name: context.name,
         attempt: context.attempts,
@@ -175,23 +165,23 @@ export const workerMachine = setup({
         delayMs: context.delayMs,
       }),
     reportExited: ({ context }) =>
-      notify(context, { type: 'worker.exited', name: context.name, attempt: context.attempts }),
+      notify(context.onEvent, { type: 'worker.exited', name: context.name, attempt: context.attempts }),
     reportExitedAndRestarting: ({ context }) =>
-      notify(context, {
+      notify(context.onEvent, {
         type: 'worker.exited',
         name: context.name,
         attempt: context.attempts,
         restartInMs: context.delayMs,
       }),
     reportFailed: ({ context }) =>
-      notify(context, {
+      notify(context.onEvent, {
         type: 'worker.failed',
         name: context.name,
         attempts: context.attempts,
         error: context.lastError,
       }),
     reportStopped: ({ context }) =>
-      notify(context, {
+      notify(context.onEvent, {
         type: 'worker.stopped',
         name: context.name,
         attempts: context.attempts,
