@@ -3,7 +3,8 @@
 // exact, that nothing of the package is left running, and that no unhandled rejection or
 // uncaught exception happened.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { runGroup, type GroupReport, type Work, type WorkerReport } from '../src/index.js';
+import { createActor, waitFor } from 'xstate';
+import { groupMachine, runGroup, type GroupReport, type Work, type WorkerReport } from '../src/index.js';
 import { aborted, eventRecorder } from './helpers.js';
 
 const escaped: unknown[] = [];
@@ -180,9 +181,35 @@ describe('faults: promises that misbehave', () => {
 });
 
 describe('faults: STOP in every state', () => {
-  test('in running and in stopping (twice)', async () => {
+  test('in running', async () => {
     const report = await withSteadySibling(({ signal }) => aborted(signal));
     expect(report).toEqual({ name: 'faulty', outcome: 'stopped', attempts: 1, restarts: 0, stopTimedOut: false });
+  });
+
+  test('in stopping, and STOP twice: one stop, one report', async () => {
+    let release!: () => void;
+    const cleanup = new Promise<void>((resolve) => (release = resolve));
+    const recorder = eventRecorder();
+    const group = createActor(groupMachine, {
+      input: {
+        workers: [
+          { name: 'steady', work: ({ signal }) => aborted(signal) },
+          { name: 'slow', work: async ({ signal }) => { await aborted(signal); await cleanup; } },
+        ],
+        onEvent: recorder.onEvent,
+      },
+    }).start();
+    group.send({ type: 'STOP' });
+    await recorder.until((event) => event.type === 'worker.stopped' && event.name === 'steady');
+    group.send({ type: 'STOP' }); // while 'slow' is stopping
+    release();
+    const snapshot = await waitFor(group, (s) => s.status === 'done');
+    expect(snapshot.output?.workers).toEqual([
+      { name: 'steady', outcome: 'stopped', attempts: 1, restarts: 0, stopTimedOut: false },
+      { name: 'slow', outcome: 'stopped', attempts: 1, restarts: 0, stopTimedOut: false },
+    ]);
+    expect(recorder.events.filter((event) => event.type === 'group.stopping')).toHaveLength(1);
+    expect(recorder.events.filter((event) => event.type === 'worker.stopped')).toHaveLength(2);
   });
 
   test('in backoff: ends at once, no new attempt', async () => {
