@@ -1,5 +1,5 @@
 import { inspect as show } from 'node:util';
-import type { BackoffOptions } from '../machines/backoff.js';
+import { resolveBackoff, type BackoffOptions } from '../machines/backoff.js';
 import type { WorkerOptions, WorkerSpec } from '../machines/types.js';
 
 /** The largest delay a Node timer honours; a longer one fires at once. */
@@ -26,10 +26,10 @@ function checkKeys(object: Record<string, unknown>, path: string, allowed: reado
   }
 }
 
-function checkDelay(value: unknown, path: string, minimum = 0): number {
+function checkDelay(value: unknown, path: string): number {
   if (typeof value !== 'number') fail(TypeError, path, 'a number of milliseconds', value);
-  if (!Number.isFinite(value) || value < minimum || value > maxTimerMs) {
-    fail(RangeError, path, `a finite number of milliseconds from ${minimum} to ${maxTimerMs}`, value);
+  if (!Number.isFinite(value) || value < 0 || value > maxTimerMs) {
+    fail(RangeError, path, `a finite number of milliseconds from 0 to ${maxTimerMs}`, value);
   }
   return value;
 }
@@ -63,8 +63,7 @@ function checkBackoff(value: unknown, path: string): BackoffOptions | undefined 
     result.factor = factor;
   }
   if (backoff.jitter !== undefined) result.jitter = checkOneOf(backoff.jitter, `${path}.jitter`, ['none', 'full', 'equal']);
-  const initialMs = result.initialMs ?? 1000;
-  const maxMs = result.maxMs ?? 30_000;
+  const { initialMs, maxMs } = resolveBackoff(result);
   if (maxMs < initialMs) {
     throw new RangeError(
       `Expected \`${path}.maxMs\` (${maxMs}) to be at least \`${path}.initialMs\` (${initialMs})`,
