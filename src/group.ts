@@ -2,9 +2,9 @@ import { createActor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
 import type { GroupReport, SupervisorEventHandler, WorkerSpec } from '../machines/types.js';
-import { checkInspect, eventHandler, guardLogger, type InspectionObserver } from './hooks.js';
-import { checkLogger, type Logger } from './logger.js';
-import { checkBoolean, checkFunction, checkOptions, checkSignal, checkSpecs } from './options.js';
+import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
+import type { Logger } from './logger.js';
+import { checkBoolean, checkOptions, checkSpecs } from './options.js';
 import { notStarted, settle } from './settle.js';
 import { handleShutdownSignals } from './signals.js';
 
@@ -49,12 +49,9 @@ const shownNames = 10;
  */
 export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupOptions): Promise<GroupReport> {
   const workers = checkSpecs(specs);
-  const raw = checkOptions(options, ['signal', 'installSignals', 'logger', 'inspect', 'onEvent']);
-  const signal = checkSignal(raw.signal);
+  const raw = checkOptions(options, [...runtimeOptionKeys, 'installSignals']);
+  const { signal, logger, inspect, onEvent } = checkRuntimeOptions(raw);
   const installSignals = checkBoolean(raw.installSignals, 'installSignals', true);
-  const logger = guardLogger(checkLogger(raw.logger));
-  const inspect = checkInspect(raw.inspect);
-  const onEvent = checkFunction<SupervisorEventHandler>(raw.onEvent, 'onEvent');
 
   if (signal?.aborted) {
     return { outcome: 'stopped', workers: workers.map(({ name }) => notStarted(name)) };

@@ -1,7 +1,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { SupervisorEvent, SupervisorEventHandler } from '../machines/types.js';
-import { logEvent, type Logger } from './logger.js';
-import { describe } from './options.js';
+import { checkLogger, logEvent, type Logger } from './logger.js';
+import { checkFunction, checkSignal, describe } from './options.js';
 
 /** What `createActor` accepts as `inspect`: `createSkyInspector().inspect`, a function, … */
 export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -61,5 +61,18 @@ export function eventHandler(
   return (event) => {
     log(event);
     user(event);
+  };
+}
+
+/** The options runGroup() and supervise() share. */
+export const runtimeOptionKeys = ['signal', 'logger', 'inspect', 'onEvent'] as const;
+
+/** Checks the shared options; the logger comes back guarded. */
+export function checkRuntimeOptions(raw: Record<string, unknown>) {
+  return {
+    signal: checkSignal(raw.signal),
+    logger: guardLogger(checkLogger(raw.logger)),
+    inspect: checkInspect(raw.inspect),
+    onEvent: checkFunction<SupervisorEventHandler>(raw.onEvent, 'onEvent'),
   };
 }

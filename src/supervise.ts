@@ -2,9 +2,9 @@ import { createActor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { workerMachine } from '../machines/worker.js';
 import type { SupervisorEventHandler, Work, WorkerOptions, WorkerReport } from '../machines/types.js';
-import { checkInspect, eventHandler, guardLogger, type InspectionObserver } from './hooks.js';
-import { checkLogger, type Logger } from './logger.js';
-import { checkFunction, checkName, checkOptions, checkSignal, checkWork, checkWorkerOptions, workerOptionKeys } from './options.js';
+import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
+import type { Logger } from './logger.js';
+import { checkName, checkOptions, checkWork, checkWorkerOptions, workerOptionKeys } from './options.js';
 import { notStarted, settle } from './settle.js';
 
 /** Options of {@link supervise}. */
@@ -38,12 +38,9 @@ export interface SuperviseOptions extends WorkerOptions {
 export async function supervise(name: string, work: Work, options?: SuperviseOptions): Promise<WorkerReport> {
   checkName(name, 'name');
   checkWork(work, 'work');
-  const raw = checkOptions(options, [...workerOptionKeys, 'signal', 'logger', 'inspect', 'onEvent']);
+  const raw = checkOptions(options, [...workerOptionKeys, ...runtimeOptionKeys]);
   const workerOptions = checkWorkerOptions(raw, '');
-  const signal = checkSignal(raw.signal);
-  const logger = guardLogger(checkLogger(raw.logger));
-  const inspect = checkInspect(raw.inspect);
-  const onEvent = checkFunction<SupervisorEventHandler>(raw.onEvent, 'onEvent');
+  const { signal, logger, inspect, onEvent } = checkRuntimeOptions(raw);
 
   if (signal?.aborted) return notStarted(name);
   const actor = createActor(workerMachine, {
