@@ -19,10 +19,17 @@ export interface BackoffOptions {
    * @default 'none'
    */
   jitter?: 'none' | 'full' | 'equal';
+  /**
+   * An attempt that has run at least this long, in milliseconds, resets the delay: its
+   * crash restarts after `initialMs` again, as if it were the first (Kubernetes resets
+   * after 10 minutes, PM2 after 30 s). Measured on the actor's clock.
+   * @default undefined (never: the delay keeps growing, as in the reference)
+   */
+  resetAfterMs?: number;
 }
 
 /** A fully resolved {@link BackoffOptions}. */
-export type BackoffPolicy = Required<BackoffOptions>;
+export type BackoffPolicy = Required<Omit<BackoffOptions, 'resetAfterMs'>> & { resetAfterMs: number | undefined };
 
 /** The defaults, as in the Python reference: 1 s, ×2 per crash, capped at 30 s, no jitter. */
 export const defaultBackoff: Readonly<BackoffPolicy> = Object.freeze({
@@ -30,6 +37,7 @@ export const defaultBackoff: Readonly<BackoffPolicy> = Object.freeze({
   factor: 2,
   maxMs: 30_000,
   jitter: 'none',
+  resetAfterMs: undefined,
 });
 
 /** Fills in the defaults of a partial policy. Does not validate (see `src/options.ts`). */
@@ -39,6 +47,7 @@ export function resolveBackoff(options: BackoffOptions | undefined): BackoffPoli
     factor: options?.factor ?? defaultBackoff.factor,
     maxMs: options?.maxMs ?? defaultBackoff.maxMs,
     jitter: options?.jitter ?? defaultBackoff.jitter,
+    resetAfterMs: options?.resetAfterMs,
   };
 }
 

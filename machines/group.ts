@@ -1,6 +1,8 @@
 import {
   assign,
   enqueueActions,
+  raise,
+  sendParent,
   setup,
   type AnyActorRef,
   type AnyStateMachine,
@@ -31,6 +33,12 @@ export interface GroupInput {
   onEvent?: SupervisorEventHandler | undefined;
   /** The most children one group actor hosts; more workers make a tree. @default 16 */
   fanOut?: number | undefined;
+  /**
+   * When a worker ends `failed`: `'isolate'` reports it and keeps its siblings running;
+   * `'escalate'` stops the whole group gracefully.
+   * @default 'isolate'
+   */
+  onGiveUp?: 'isolate' | 'escalate' | undefined;
   /** Set on the inner groups of a tree: they emit no `group.*` events and own no deadline. */
   shard?: boolean | undefined;
 }
@@ -40,6 +48,8 @@ export type GroupEvent =
   | { type: 'STOP' }
   | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number }
   | { type: 'STOP_DEADLINE'; stopTimeoutMs: number }
+  /** A worker failed under `onGiveUp: 'escalate'`: inner groups pass it up to the root. */
+  | { type: 'ESCALATE' }
   | DoneActorEvent<WorkerReport | GroupReport>
   | ErrorActorEvent;
 
@@ -67,6 +77,7 @@ export interface GroupContext {
   /** The distinct `stopTimeoutMs` of the workers: one deadline each, owned by the root. */
   stopTimeouts: readonly number[];
   shard: boolean;
+  onGiveUp: 'isolate' | 'escalate';
   onEvent: SupervisorEventHandler | undefined;
 }
 
@@ -88,6 +99,9 @@ function chunk<T>(items: readonly T[], fanOut: number): T[][] {
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
   return chunks;
 }
+
+/** What STOP (or an escalated failure) does to a running group. */
+const beginStop = ['markStopRequested', 'reportStopping', 'forwardStop', 'scheduleStopDeadlines'] as const;
 
 /**
  * Hosts one {@link workerMachine} per spec (actor `id` and `systemId` = the worker's name)
@@ -123,6 +137,16 @@ export const groupMachine = setup({
   actors: { worker: workerMachine },
   guards: {
     allChildrenFinal: ({ context }) => context.live === 0,
+    isInnerGroup: ({ context }) => context.shard,
+    // onGiveUp: 'escalate', and the child that ended has a failed worker (an actor error
+    // is one too).
+    escalatesFailure: ({ context, event }) => {
+      if (context.onGiveUp !== 'escalate') return false;
+      if ('error' in event) return true;
+      if (!('output' in event)) return false;
+      const reports = 'workers' in event.output ? event.output.workers : [event.output];
+      return reports.some((report) => report.outcome === 'failed');
+    },
   },
   actions: {
     recordDone: assign(({ context, event }) => {
@@ -166,6 +190,10 @@ export const groupMachine = setup({
         if (!finished.has(name)) enqueue.sendTo(name, { type: 'STOP_TIMEOUT', stopTimeoutMs: event.stopTimeoutMs });
       }
     }),
+    // Handled by ESCALATE: the root stops itself, an inner group passes the word up.
+    escalate: raise({ type: 'ESCALATE' }),
+    passEscalationUp: sendParent({ type: 'ESCALATE' }),
+    markStopRequested: assign({ stopRequested: true }),
     reportStopping: ({ context }) =>
       notifyGroup(context, { type: 'group.stopping', workers: countWorkers(context) }),
     reportStopped: ({ context }) =>
@@ -199,7 +227,10 @@ export const groupMachine = setup({
         const id = `shard-${index}`;
         names.push(id);
         members.set(id, workers.map((spec) => spec.name));
-        spawnInner(spawn, self, { id, input: { workers, onEvent: input.onEvent, fanOut, shard: true } });
+        spawnInner(spawn, self, {
+          id,
+          input: { workers, onEvent: input.onEvent, onGiveUp: input.onGiveUp, fanOut, shard: true },
+        });
       }
     }
     return {
@@ -212,6 +243,7 @@ export const groupMachine = setup({
         ? []
         : [...new Set(input.workers.map((spec) => spec.stopTimeoutMs ?? defaultStopTimeoutMs))],
       shard,
+      onGiveUp: input.onGiveUp ?? 'isolate',
       onEvent: input.onEvent,
     };
   },
@@ -220,12 +252,19 @@ export const groupMachine = setup({
     running: {
       always: { guard: 'allChildrenFinal', target: 'done' },
       on: {
-        STOP: {
-          target: 'stopping',
-          actions: [assign({ stopRequested: true }), 'reportStopping', 'forwardStop', 'scheduleStopDeadlines'],
-        },
-        'xstate.done.actor.*': { actions: 'recordDone' },
-        'xstate.error.actor.*': { actions: 'recordError' },
+        STOP: { target: 'stopping', actions: beginStop },
+        ESCALATE: [
+          { guard: 'isInnerGroup', actions: 'passEscalationUp' },
+          { target: 'stopping', actions: beginStop },
+        ],
+        'xstate.done.actor.*': [
+          { guard: 'escalatesFailure', actions: ['recordDone', 'escalate'] },
+          { actions: 'recordDone' },
+        ],
+        'xstate.error.actor.*': [
+          { guard: 'escalatesFailure', actions: ['recordError', 'escalate'] },
+          { actions: 'recordError' },
+        ],
       },
     },
     stopping: {

@@ -1,3 +1,4 @@
+import type { AnyActorLogic } from 'xstate';
 import type { BackoffOptions } from './backoff.js';
 
 /**
@@ -41,6 +42,15 @@ export interface WorkerOptions {
   /** The restart delays. */
   backoff?: BackoffOptions;
   /**
+   * Gives up when the work would be restarted more than `count` times within a sliding
+   * window of `withinMs` milliseconds: the worker ends `failed` (OTP's intensity/period,
+   * systemd's `StartLimitBurst`/`StartLimitIntervalSec`). Restarts after a clean return
+   * (`restart: 'always'`) count too. With `count: 3`, a worker that always crashes runs
+   * 4 attempts; `count: 0` never restarts.
+   * @default undefined (unlimited)
+   */
+  maxRestarts?: { count: number; withinMs: number };
+  /**
    * How long STOP waits for the work to settle after its signal aborted, in milliseconds.
    * @default 10000
    */
@@ -51,7 +61,14 @@ export interface WorkerOptions {
 export interface WorkerSpec extends WorkerOptions {
   /** Unique within the group; also the worker actor's `id` and `systemId`. */
   name: string;
-  work: Work;
+  /**
+   * A {@link Work} function, or any XState actor logic (a machine, `fromPromise`,
+   * `fromCallback`, `fromObservable`, …), which gets `{ name, attempt, signal }` as its
+   * input. The logic reaching a final state (or completing) is a clean return, an error is
+   * a crash. On STOP a machine that handles a `STOP` event gets it and may reach a final
+   * state within `stopTimeoutMs`; any other logic is stopped at once.
+   */
+  work: Work | AnyActorLogic;
 }
 
 /** How a worker ended. */
@@ -59,7 +76,8 @@ export interface WorkerReport {
   name: string;
   /**
    * `done`: the work returned; `stopped`: STOP ended it; `failed`: supervision gave up
-   * (a crash with `restart: 'never'`, or the worker actor itself broke).
+   * (a crash with `restart: 'never'`, a `FatalError`, the `maxRestarts` limit, or
+   * the worker actor itself broke).
    */
   outcome: 'done' | 'stopped' | 'failed';
   /** How many times the work was started. */

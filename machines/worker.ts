@@ -1,9 +1,20 @@
-import { assign, fromPromise, setup, stateIn } from 'xstate';
+import {
+  and,
+  assign,
+  createActor,
+  enqueueActions,
+  fromPromise,
+  setup,
+  stateIn,
+  type AnyActorLogic,
+  type AnyActorRef,
+} from 'xstate';
 import { backoffDelay, resolveBackoff, type BackoffPolicy } from './backoff.js';
+import { isFatal } from './fatal.js';
 import { notify } from './notify.js';
 import type {
   SupervisorEventHandler,
-  Work,
+  WorkerOptions,
   WorkerReport,
   WorkerSpec,
 } from './types.js';
@@ -35,12 +46,18 @@ export interface WorkerInput extends WorkerSpec {
   random?: (() => number) | undefined;
 }
 
-/** What a worker accepts: STOP, and the group's word that a stop timeout has passed. */
-export type WorkerEvent = { type: 'STOP' } | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number };
+/**
+ * What a worker accepts: STOP, and the group's word that a stop timeout has passed.
+ * (`RESTART_WINDOW_PASSED` is the worker's own delayed event for `maxRestarts`.)
+ */
+export type WorkerEvent =
+  | { type: 'STOP' }
+  | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number }
+  | { type: 'RESTART_WINDOW_PASSED' };
 
 /** What the invoked `work` actor receives. */
 export interface WorkInput {
-  work: Work;
+  work: WorkerSpec['work'];
   name: string;
   attempt: number;
   /** Aborted by the worker on STOP; the actor links its own stop signal to it too. */
@@ -49,9 +66,12 @@ export interface WorkInput {
 
 export interface WorkerContext {
   name: string;
-  work: Work;
+  work: WorkerSpec['work'];
   restart: 'on-failure' | 'always' | 'never';
   backoff: BackoffPolicy;
+  maxRestarts: WorkerOptions['maxRestarts'];
+  /** Restarts within the last `maxRestarts.withinMs`: each one ends with `RESTART_WINDOW_PASSED`. */
+  recentRestarts: number;
   random: () => number;
   stopTimeoutMs: number;
   stopDeadline: 'own' | 'group';
@@ -74,15 +94,19 @@ export interface WorkerContext {
  * (but never waits for the promise); the worker's own STOP aborts `controller` and keeps
  * this actor alive until the promise settles. Both reach the work as one signal.
  */
-export const workLogic = fromPromise<unknown, WorkInput>(({ input, signal }) => {
+export const workLogic = fromPromise<unknown, WorkInput>(({ input, signal, self }) => {
   const { controller } = input;
   const forward = (): void => controller.abort(signal.reason);
   if (signal.aborted) forward();
   else signal.addEventListener('abort', forward, { once: true });
   const unlink = (): void => signal.removeEventListener('abort', forward);
+  const context = { signal: controller.signal, name: input.name, attempt: input.attempt };
+  if (typeof input.work !== 'function') {
+    return runLogic(input.work, context, self, signal).finally(unlink);
+  }
   let result: unknown;
   try {
-    result = input.work({ signal: controller.signal, name: input.name, attempt: input.attempt });
+    result = input.work(context);
   } catch (error) {
     unlink();
     // Any thrown value is a crash and is reported as it was thrown, Error or not.
@@ -91,6 +115,65 @@ export const workLogic = fromPromise<unknown, WorkInput>(({ input, signal }) => 
   }
   return Promise.resolve(result).finally(unlink);
 });
+
+/**
+ * Runs actor logic as one attempt, as a child of the attempt's promise actor (so it shares
+ * the system: the inspector sees it, a simulated clock drives it). Its completion or final
+ * state resolves, its error rejects. When the attempt's signal aborts (STOP), a machine
+ * that can take a `STOP` event gets one and is awaited; any other logic is stopped at
+ * once. When the promise actor itself is stopped (`stopped`), the logic is stopped at once.
+ */
+function runLogic(
+  logic: AnyActorLogic,
+  input: { signal: AbortSignal; name: string; attempt: number },
+  parent: AnyActorRef,
+  stopped: AbortSignal,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = createActor(logic, { parent, input });
+    const end = (): void => {
+      input.signal.removeEventListener('abort', onStop);
+      stopped.removeEventListener('abort', onStopped);
+    };
+    const onStop = (): void => {
+      const snapshot = child.getSnapshot() as { status: string; can?: (event: { type: string }) => boolean };
+      if (snapshot.status === 'active' && snapshot.can?.({ type: 'STOP' }) === true) {
+        child.send({ type: 'STOP' });
+        return;
+      }
+      end();
+      stopChild(child);
+      resolve(undefined);
+    };
+    const onStopped = (): void => {
+      end();
+      stopChild(child);
+    };
+    child.subscribe({
+      complete: () => {
+        end();
+        resolve((child.getSnapshot() as { output?: unknown }).output);
+      },
+      error: (error) => {
+        end();
+        // Any thrown value is a crash and is reported as it was thrown, Error or not.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        reject(error);
+      },
+    });
+    input.signal.addEventListener('abort', onStop, { once: true });
+    stopped.addEventListener('abort', onStopped, { once: true });
+    child.start();
+  });
+}
+
+/**
+ * Stops an actor created with a `parent`, which refuses `stop()` ("A non-root actor cannot
+ * be stopped directly"). This is what XState's own `stopChild` does for a parent.
+ */
+function stopChild(child: AnyActorRef): void {
+  (child as unknown as { _stop(): void })._stop();
+}
 
 /** A rejection that only says "I was aborted" is how work settles on STOP, not a fault. */
 function isAbortRejection(error: unknown, signal: AbortSignal | undefined): boolean {
@@ -134,12 +217,19 @@ export const workerMachine = setup({
   delays: {
     backoff: ({ context }) => context.delayMs,
     stopTimeout: ({ context }) => context.stopTimeoutMs,
+    resetAfter: ({ context }) => context.backoff.resetAfterMs ?? 0,
+    restartWindow: ({ context }) => context.maxRestarts?.withinMs ?? 0,
   },
   guards: {
     // After STOP, any settlement of the work means "stopped", never "done" or "crashed".
     stopRequested: stateIn('#worker.attempt.stopping'),
     restartsAfterExit: ({ context }) => context.restart === 'always',
     neverRestarts: ({ context }) => context.restart === 'never',
+    threwFatalError: ({ event }) => 'error' in event && isFatal(event.error),
+    // One more restart would be more than `maxRestarts.count` within `withinMs`.
+    restartLimitReached: ({ context }) =>
+      context.maxRestarts !== undefined && context.recentRestarts >= context.maxRestarts.count,
+    resetsBackoff: ({ context }) => context.backoff.resetAfterMs !== undefined,
     timesItsOwnStop: ({ context }) => context.stopDeadline === 'own',
     isItsStopTimeout: ({ context, event }) =>
       event.type === 'STOP_TIMEOUT' && event.stopTimeoutMs === context.stopTimeoutMs,
@@ -154,6 +244,16 @@ export const workerMachine = setup({
     // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)
     endAttempt: ({ context }) => context.controller?.abort(endReason),
     markStopTimedOut: assign({ stopTimedOut: true }),
+    recordFailure: assign(({ event }) => ('error' in event ? { errored: true, lastError: event.error } : {})),
+    // The attempt ran `resetAfterMs`: its crash counts as the first again.
+    resetBackoff: assign({ crashes: 0 }),
+    // Counted only under `maxRestarts`: each restart leaves the window `withinMs` later.
+    countRestart: enqueueActions(({ context, enqueue }) => {
+      if (context.maxRestarts === undefined) return;
+      enqueue.assign({ recentRestarts: context.recentRestarts + 1 });
+      enqueue.raise({ type: 'RESTART_WINDOW_PASSED' }, { delay: 'restartWindow' });
+    }),
+    forgetRestart: assign({ recentRestarts: ({ context }) => context.recentRestarts - 1 }),
     reportStarted: ({ context }) =>
       notify(context.onEvent, { type: 'worker.started', name: context.name, attempt: context.attempts }),
     reportCrashed: ({ context }) =>
@@ -196,6 +296,8 @@ export const workerMachine = setup({
     work: input.work,
     restart: input.restart ?? 'on-failure',
     backoff: resolveBackoff(input.backoff),
+    maxRestarts: input.maxRestarts,
+    recentRestarts: 0,
     random: input.random ?? Math.random,
     stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
     stopDeadline: input.stopDeadline ?? 'own',
@@ -210,6 +312,7 @@ export const workerMachine = setup({
     controller: undefined,
   }),
   initial: 'attempt',
+  on: { RESTART_WINDOW_PASSED: { actions: 'forgetRestart' } },
   states: {
     attempt: {
       entry: ['beginAttempt', 'reportStarted'],
@@ -226,6 +329,7 @@ export const workerMachine = setup({
         }),
         onDone: [
           { guard: 'stopRequested', target: 'stopped' },
+          { guard: and(['restartsAfterExit', 'restartLimitReached']), target: 'failed' },
           {
             // restart: 'always' — a clean return waits the current delay (no new crash).
             guard: 'restartsAfterExit',
@@ -234,6 +338,7 @@ export const workerMachine = setup({
               assign({
                 delayMs: ({ context }) => backoffDelay(context.backoff, Math.max(1, context.crashes), context.random),
               }),
+              'countRestart',
               'reportExitedAndRestarting',
             ],
           },
@@ -249,23 +354,18 @@ export const workerMachine = setup({
                 : { errored: true, lastError: event.error },
             ),
           },
-          {
-            guard: 'neverRestarts',
-            target: 'failed',
-            actions: assign(({ event }) => ({ errored: true, lastError: event.error })),
-          },
+          { guard: 'threwFatalError', target: 'failed', actions: 'recordFailure' },
+          { guard: 'neverRestarts', target: 'failed', actions: 'recordFailure' },
+          { guard: 'restartLimitReached', target: 'failed', actions: 'recordFailure' },
           {
             target: 'backoff',
             actions: [
-              assign(({ context, event }) => {
+              'recordFailure',
+              assign(({ context }) => {
                 const crashes = context.crashes + 1;
-                return {
-                  crashes,
-                  errored: true,
-                  lastError: event.error,
-                  delayMs: backoffDelay(context.backoff, crashes, context.random),
-                };
+                return { crashes, delayMs: backoffDelay(context.backoff, crashes, context.random) };
               }),
+              'countRestart',
               'reportCrashed',
             ],
           },
@@ -275,6 +375,19 @@ export const workerMachine = setup({
       states: {
         running: {
           on: { STOP: { target: 'stopping', actions: 'abortWork' } },
+          initial: 'started',
+          states: {
+            started: {
+              always: [{ guard: 'resetsBackoff', target: 'warmingUp' }, { target: 'warm' }],
+            },
+            // Younger than `backoff.resetAfterMs`: a crash now grows the delay.
+            warmingUp: {
+              after: { resetAfter: { target: 'warm', actions: 'resetBackoff' } },
+            },
+            // Past the warm-up (or there is none): a crash now starts from `initialMs` if
+            // `resetAfterMs` is set, and grows the delay otherwise.
+            warm: {},
+          },
         },
         stopping: {
           initial: 'untilGroupDeadline',

@@ -1,10 +1,10 @@
 import { createActor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
-import type { GroupReport, SupervisorEventHandler, WorkerSpec } from '../machines/types.js';
+import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
 import type { Logger } from './logger.js';
-import { checkBoolean, checkOptions, checkSpecs } from './options.js';
+import { checkBoolean, checkOneOf, checkOptions, checkSpecs, describe } from './options.js';
 import { notStarted, settle } from './settle.js';
 import { handleShutdownSignals } from './signals.js';
 
@@ -24,6 +24,20 @@ export interface RunGroupOptions {
   inspect?: InspectionObserver;
   /** Receives every worker's and the group's events, synchronously and in order. */
   onEvent?: SupervisorEventHandler;
+  /**
+   * What a worker ending `failed` (restart `'never'`, `maxRestarts`, a `FatalError`) does to
+   * the group: `'isolate'` reports it and keeps its siblings running; `'escalate'` stops
+   * every other worker gracefully, then `runGroup` rejects with an Error whose `report` is
+   * the GroupReport, so the process can exit non-zero and let systemd or Kubernetes
+   * restart it.
+   * @default 'isolate'
+   */
+  onGiveUp?: 'isolate' | 'escalate';
+}
+
+/** How `runGroup` rejects under `onGiveUp: 'escalate'`. */
+export interface GroupFailure extends Error {
+  report: GroupReport;
 }
 
 const shownNames = 10;
@@ -49,9 +63,10 @@ const shownNames = 10;
  */
 export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupOptions): Promise<GroupReport> {
   const workers = checkSpecs(specs);
-  const raw = checkOptions(options, [...runtimeOptionKeys, 'installSignals']);
+  const raw = checkOptions(options, [...runtimeOptionKeys, 'installSignals', 'onGiveUp']);
   const { signal, logger, inspect, onEvent } = checkRuntimeOptions(raw);
   const installSignals = checkBoolean(raw.installSignals, 'installSignals', true);
+  const onGiveUp = raw.onGiveUp === undefined ? 'isolate' : checkOneOf(raw.onGiveUp, 'onGiveUp', ['isolate', 'escalate']);
 
   if (signal?.aborted) {
     return { outcome: 'stopped', workers: workers.map(({ name }) => notStarted(name)) };
@@ -62,7 +77,7 @@ export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupO
     logger.info(`group: hosting ${workers.length} workers: ${names}${more}`);
   }
   const actor = createActor(groupMachine, {
-    input: { workers, onEvent: eventHandler(logger, onEvent) },
+    input: { workers, onGiveUp, onEvent: eventHandler(logger, onEvent) },
     clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });
@@ -72,5 +87,19 @@ export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupO
         actor.send({ type: 'STOP' });
       })
     : () => undefined;
-  return settle(actor, signal, uninstall);
+  const report = await settle(actor, signal, uninstall);
+  const failed = report.workers.find((worker) => worker.outcome === 'failed');
+  if (onGiveUp === 'escalate' && failed !== undefined) throw groupFailure(failed, report);
+  return report;
+}
+
+function groupFailure(failed: WorkerReport, report: GroupReport): GroupFailure {
+  const { lastError } = failed;
+  const cause = !('lastError' in failed) ? '' : `: ${lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : describe(lastError)}`;
+  const error = new Error(
+    `worker '${failed.name}' failed after ${failed.attempts} attempt${failed.attempts === 1 ? '' : 's'}${cause}; the group was stopped (onGiveUp: 'escalate')`,
+    { cause: failed.lastError },
+  ) as GroupFailure;
+  error.report = report;
+  return error;
 }

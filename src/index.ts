@@ -2,10 +2,11 @@
  * xstate-supervisor: in-process worker supervision for Node.js, built on XState v5.
  * @packageDocumentation
  */
-export { runGroup, type RunGroupOptions } from './group.js';
+export { runGroup, type GroupFailure, type RunGroupOptions } from './group.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
 export type { Logger } from './logger.js';
 export type { InspectionObserver } from './hooks.js';
+export { FatalError } from '../machines/fatal.js';
 export { workerMachine, type WorkerInput, type WorkInput } from '../machines/worker.js';
 export { groupMachine, type GroupInput } from '../machines/group.js';
 export type { BackoffOptions } from '../machines/backoff.js';

@@ -26,10 +26,10 @@ function checkKeys(object: Record<string, unknown>, path: string, allowed: reado
   }
 }
 
-function checkDelay(value: unknown, path: string): number {
+function checkDelay(value: unknown, path: string, minimum = 0): number {
   if (typeof value !== 'number') fail(TypeError, path, 'a number of milliseconds', value);
-  if (!Number.isFinite(value) || value < 0 || value > maxTimerMs) {
-    fail(RangeError, path, `a finite number of milliseconds from 0 to ${maxTimerMs}`, value);
+  if (!Number.isFinite(value) || value < minimum || value > maxTimerMs) {
+    fail(RangeError, path, `a finite number of milliseconds from ${minimum} to ${maxTimerMs}`, value);
   }
   return value;
 }
@@ -40,9 +40,9 @@ function checkOptionalObject(value: unknown, path: string): Record<string, unkno
   return value;
 }
 
-const backoffKeys = ['initialMs', 'factor', 'maxMs', 'jitter'] as const;
+const backoffKeys = ['initialMs', 'factor', 'maxMs', 'jitter', 'resetAfterMs'] as const;
 
-function checkOneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
+export function checkOneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     fail(TypeError, path, `one of ${allowed.map((item) => `'${item}'`).join(', ')}`, value);
   }
@@ -63,6 +63,9 @@ function checkBackoff(value: unknown, path: string): BackoffOptions | undefined 
     result.factor = factor;
   }
   if (backoff.jitter !== undefined) result.jitter = checkOneOf(backoff.jitter, `${path}.jitter`, ['none', 'full', 'equal']);
+  if (backoff.resetAfterMs !== undefined) {
+    result.resetAfterMs = checkDelay(backoff.resetAfterMs, `${path}.resetAfterMs`, 1);
+  }
   const { initialMs, maxMs } = resolveBackoff(result);
   if (maxMs < initialMs) {
     throw new RangeError(
@@ -72,8 +75,18 @@ function checkBackoff(value: unknown, path: string): BackoffOptions | undefined 
   return result;
 }
 
+function checkMaxRestarts(value: unknown, path: string): WorkerOptions['maxRestarts'] {
+  const limit = checkOptionalObject(value, path);
+  if (limit === undefined) return undefined;
+  checkKeys(limit, path, ['count', 'withinMs']);
+  const { count } = limit;
+  if (typeof count !== 'number') fail(TypeError, `${path}.count`, 'a number', count);
+  if (!Number.isSafeInteger(count) || count < 0) fail(RangeError, `${path}.count`, 'an integer ≥ 0', count);
+  return { count, withinMs: checkDelay(limit.withinMs, `${path}.withinMs`, 1) };
+}
+
 /** The keys of {@link WorkerOptions}, checked where worker options are accepted. */
-export const workerOptionKeys = ['restart', 'backoff', 'stopTimeoutMs'] as const;
+export const workerOptionKeys = ['restart', 'backoff', 'maxRestarts', 'stopTimeoutMs'] as const;
 
 /** Validates the worker options found on `object` (a spec or supervise()'s options). */
 export function checkWorkerOptions(object: Record<string, unknown>, path: string): WorkerOptions {
@@ -84,6 +97,8 @@ export function checkWorkerOptions(object: Record<string, unknown>, path: string
   }
   const backoff = checkBackoff(object.backoff, `${prefix}backoff`);
   if (backoff !== undefined) result.backoff = backoff;
+  const maxRestarts = checkMaxRestarts(object.maxRestarts, `${prefix}maxRestarts`);
+  if (maxRestarts !== undefined) result.maxRestarts = maxRestarts;
   if (object.stopTimeoutMs !== undefined) {
     result.stopTimeoutMs = checkDelay(object.stopTimeoutMs, `${prefix}stopTimeoutMs`);
   }
@@ -95,8 +110,15 @@ export function checkName(value: unknown, path: string): string {
   return value;
 }
 
+/** Whether `value` looks like XState actor logic (a machine, `fromPromise(…)`, …). */
+function isActorLogic(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const logic = value as Record<string, unknown>;
+  return typeof logic.transition === 'function' && typeof logic.getInitialSnapshot === 'function';
+}
+
 export function checkWork(value: unknown, path: string): WorkerSpec['work'] {
-  if (typeof value !== 'function') fail(TypeError, path, 'a function', value);
+  if (typeof value !== 'function' && !isActorLogic(value)) fail(TypeError, path, 'a function or XState actor logic', value);
   return value as WorkerSpec['work'];
 }
 

@@ -1,7 +1,7 @@
 import { createActor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { workerMachine } from '../machines/worker.js';
-import type { SupervisorEventHandler, Work, WorkerOptions, WorkerReport } from '../machines/types.js';
+import type { SupervisorEventHandler, WorkerOptions, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
 import type { Logger } from './logger.js';
 import { checkName, checkOptions, checkWork, checkWorkerOptions, workerOptionKeys } from './options.js';
@@ -35,7 +35,7 @@ export interface SuperviseOptions extends WorkerOptions {
  * }, { signal: controller.signal });
  * ```
  */
-export async function supervise(name: string, work: Work, options?: SuperviseOptions): Promise<WorkerReport> {
+export async function supervise(name: string, work: WorkerSpec['work'], options?: SuperviseOptions): Promise<WorkerReport> {
   checkName(name, 'name');
   checkWork(work, 'work');
   const raw = checkOptions(options, [...workerOptionKeys, ...runtimeOptionKeys]);

@@ -52,7 +52,7 @@ describe('group', () => {
     expect(actor.getSnapshot().status).toBe('active');
     expect(steady.attempts).toHaveLength(1);
     expect(steady.last().context.signal.aborted).toBe(false);
-    expect(workerRef(actor, 'steady').getSnapshot().value).toEqual({ attempt: 'running' });
+    expect(workerRef(actor, 'steady').getSnapshot().value).toEqual({ attempt: { running: 'warm' } });
     actor.stop();
   });
 

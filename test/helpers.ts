@@ -1,4 +1,4 @@
-import { createActor, SimulatedClock, waitFor, type AnyActorRef } from 'xstate';
+import { createActor, SimulatedClock, waitFor, type AnyActorRef, type StateValue } from 'xstate';
 import { workerMachine, type WorkerInput } from '../machines/worker.js';
 import type { SupervisorEvent, WorkContext } from '../machines/types.js';
 
@@ -59,7 +59,7 @@ export function startWorker(input: Omit<WorkerInput, 'onEvent'>) {
 }
 
 /** Waits until the worker's state matches `state` (promise settlements are asynchronous). */
-export function untilState(actor: AnyActorRef, state: string | Record<string, string>) {
+export function untilState(actor: AnyActorRef, state: StateValue) {
   return waitFor(actor, (snapshot: { matches(value: unknown): boolean }) => snapshot.matches(state));
 }
 

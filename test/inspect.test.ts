@@ -51,14 +51,14 @@ describe('inspection', () => {
     expect(actors[0]).toBe(group.id);
     expect(actors).toEqual(expect.arrayContaining(['flaky', 'steady', 'work']));
     expect(states.get('flaky')).toEqual([
-      { attempt: 'running' },
+      { attempt: { running: 'warm' } },
       'backoff',
-      { attempt: 'running' },
+      { attempt: { running: 'warm' } },
       { attempt: { stopping: 'untilGroupDeadline' } },
       'stopped',
     ]);
     expect(states.get('steady')).toEqual([
-      { attempt: 'running' },
+      { attempt: { running: 'warm' } },
       { attempt: { stopping: 'untilGroupDeadline' } },
       'stopped',
     ]);
