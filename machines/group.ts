@@ -17,7 +17,7 @@ import type {
   WorkerSpec,
 } from './types.js';
 import { notify } from './notify.js';
-import { defaultStopTimeoutMs, workerMachine } from './worker.js';
+import { defaultStopTimeoutMs, workerMachine, type WorkerInput } from './worker.js';
 
 /**
  * The most children one group actor hosts. A larger group becomes a tree of groups:
@@ -39,6 +39,8 @@ export interface GroupInput {
    * @default 'isolate'
    */
   onGiveUp?: 'isolate' | 'escalate' | undefined;
+  /** The time source of `nextAttemptAt` in the workers' status. @default Date.now */
+  now?: (() => number) | undefined;
   /** Set on the inner groups of a tree: they emit no `group.*` events and own no deadline. */
   shard?: boolean | undefined;
 }
@@ -50,6 +52,10 @@ export type GroupEvent =
   | { type: 'STOP_DEADLINE'; stopTimeoutMs: number }
   /** A worker failed under `onGiveUp: 'escalate'`: inner groups pass it up to the root. */
   | { type: 'ESCALATE' }
+  /** Starts one more worker (its name must be new to the group). */
+  | { type: 'ADD'; worker: WorkerSpec }
+  /** Stops one worker gracefully (it times its own stop) and drops it from the report. */
+  | { type: 'REMOVE'; name: string }
   | DoneActorEvent<WorkerReport | GroupReport>
   | ErrorActorEvent;
 
@@ -61,10 +67,13 @@ export interface Finished {
 }
 
 export interface GroupContext {
-  /** Child ids in spec order: worker names, or the ids of inner groups. */
+  /** Child ids in spec order: worker names and the ids of inner groups. */
   names: readonly string[];
-  /** For a group of groups: the worker names under each child, in the order of `names`. */
-  members: ReadonlyMap<string, readonly string[]> | undefined;
+  /** The worker names under each inner group among `names` (a worker child has no entry). */
+  members: ReadonlyMap<string, readonly string[]>;
+  /** The number of the next inner group spawned (`shard-N`). */
+  nextShard: number;
+  fanOut: number;
   /** Children not final yet. A count, so "all final?" is O(1) per event. */
   live: number;
   /**
@@ -79,6 +88,7 @@ export interface GroupContext {
   shard: boolean;
   onGiveUp: 'isolate' | 'escalate';
   onEvent: SupervisorEventHandler | undefined;
+  now: (() => number) | undefined;
 }
 
 /** Only the root of a tree reports `group.*` events. */
@@ -158,7 +168,7 @@ export const groupMachine = setup({
     // actor itself (a `.provide()`d logic that throws, say) so they stay isolated too.
     recordError: assign(({ context, event }) => {
       if (!('error' in event)) return {};
-      const names = context.members?.get(event.actorId) ?? [event.actorId];
+      const names = context.members.get(event.actorId) ?? [event.actorId];
       const reports = names.map((name): WorkerReport => ({
         name,
         outcome: 'failed',
@@ -194,6 +204,57 @@ export const groupMachine = setup({
     escalate: raise({ type: 'ESCALATE' }),
     passEscalationUp: sendParent({ type: 'ESCALATE' }),
     markStopRequested: assign({ stopRequested: true }),
+    // An added worker is a child of the group that got ADD (no routing into inner groups,
+    // which may end while the event is on its way). A name that is already the id of an
+    // inner group here (`shard-0`) gets an inner group of its own.
+    addWorker: enqueueActions(({ context, event, enqueue, self, system }) => {
+      if (event.type !== 'ADD') return;
+      const spec = event.worker;
+      // A name in use (a live worker anywhere in the system, or a finished one here) is
+      // ignored: `startGroup`'s add() refuses it with an error before sending.
+      const system_ = system as { get(id: string): unknown };
+      if (system_.get(spec.name) !== undefined) return;
+      if (context.names.includes(spec.name) && !context.members.has(spec.name)) return;
+      const own = !context.names.includes(spec.name);
+      const shardNumber = own ? context.nextShard : freeShardNumber(context);
+      const id = own ? spec.name : `shard-${shardNumber}`;
+      enqueue.assign(({ spawn }) => {
+        if (own) spawnWorker(spawn, spec, context);
+        else {
+          spawnInner(spawn, self, {
+            id,
+            input: {
+              workers: [spec], onEvent: context.onEvent, onGiveUp: context.onGiveUp, now: context.now,
+              fanOut: context.fanOut, shard: true,
+            },
+          });
+        }
+        return {
+          names: [...context.names, id],
+          members: own ? context.members : new Map(context.members).set(id, [spec.name]),
+          nextShard: own ? context.nextShard : shardNumber + 1,
+          live: context.live + 1,
+          stopTimeouts: context.shard ? context.stopTimeouts : distinctStopTimeouts(context.stopTimeouts, [spec]),
+        };
+      });
+    }),
+    // The worker stops with its own deadline (the group holds none for one worker) and
+    // leaves `names`, so it is neither stopped again nor in the report.
+    removeWorker: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'REMOVE') return;
+      const { name } = event;
+      if (context.names.includes(name) && !context.members.has(name)) {
+        if (!finishedIds(context).has(name)) enqueue.sendTo(name, { type: 'STOP', deadline: 'own' });
+        enqueue.assign({ names: context.names.filter((id) => id !== name) });
+        return;
+      }
+      for (const [id, workers] of context.members) {
+        if (!workers.includes(name)) continue;
+        enqueue.assign({ members: new Map(context.members).set(id, workers.filter((worker) => worker !== name)) });
+        enqueue.sendTo(id, event);
+        return;
+      }
+    }),
     reportStopping: ({ context }) =>
       notifyGroup(context, { type: 'group.stopping', workers: countWorkers(context) }),
     reportStopped: ({ context }) =>
@@ -211,40 +272,33 @@ export const groupMachine = setup({
     const fanOut = input.fanOut ?? defaultFanOut;
     const shard = input.shard ?? false;
     const names: string[] = [];
-    let members: Map<string, readonly string[]> | undefined;
+    const members = new Map<string, readonly string[]>();
     if (input.workers.length <= fanOut) {
       for (const spec of input.workers) {
         names.push(spec.name);
-        spawn('worker', {
-          id: spec.name,
-          systemId: spec.name,
-          input: { ...spec, onEvent: input.onEvent, stopDeadline: 'group' },
-        });
+        spawnWorker(spawn, spec, input);
       }
     } else {
-      members = new Map();
       for (const [index, workers] of chunk(input.workers, fanOut).entries()) {
         const id = `shard-${index}`;
         names.push(id);
         members.set(id, workers.map((spec) => spec.name));
-        spawnInner(spawn, self, {
-          id,
-          input: { workers, onEvent: input.onEvent, onGiveUp: input.onGiveUp, fanOut, shard: true },
-        });
+        spawnInner(spawn, self, { id, input: { ...input, workers, shard: true } });
       }
     }
     return {
       names,
       members,
+      nextShard: members.size,
+      fanOut,
       live: names.length,
       finished: null,
       stopRequested: false,
-      stopTimeouts: shard
-        ? []
-        : [...new Set(input.workers.map((spec) => spec.stopTimeoutMs ?? defaultStopTimeoutMs))],
+      stopTimeouts: shard ? [] : distinctStopTimeouts([], input.workers),
       shard,
       onGiveUp: input.onGiveUp ?? 'isolate',
       onEvent: input.onEvent,
+      now: input.now,
     };
   },
   initial: 'running',
@@ -253,6 +307,8 @@ export const groupMachine = setup({
       always: { guard: 'allChildrenFinal', target: 'done' },
       on: {
         STOP: { target: 'stopping', actions: beginStop },
+        ADD: { actions: 'addWorker' },
+        REMOVE: { actions: 'removeWorker' },
         ESCALATE: [
           { guard: 'isInnerGroup', actions: 'passEscalationUp' },
           { target: 'stopping', actions: beginStop },
@@ -284,10 +340,46 @@ export const groupMachine = setup({
     for (let entry = context.finished; entry !== null; entry = entry.rest) byId.set(entry.id, entry.reports);
     return {
       outcome: context.stopRequested ? 'stopped' : 'done',
-      workers: context.names.flatMap((name) => byId.get(name) ?? []),
+      workers: context.names.flatMap((id) => currentReports(context, id, byId.get(id) ?? [])),
     };
   },
 });
+
+/**
+ * The reports of child `id` for workers still in the group: an inner group's report may
+ * hold workers removed after it finished (REMOVE updates `members` at once).
+ */
+function currentReports(context: GroupContext, id: string, reports: readonly WorkerReport[]): readonly WorkerReport[] {
+  const workers = context.members.get(id);
+  if (workers === undefined || workers.length === reports.length) return reports;
+  const kept = new Set(workers);
+  return reports.filter((report) => kept.has(report.name));
+}
+
+/** The number of an inner group id that no child of this group has (a worker may be named `shard-3`). */
+function freeShardNumber(context: GroupContext): number {
+  let next = context.nextShard;
+  while (context.names.includes(`shard-${next}`)) next += 1;
+  return next;
+}
+
+/** The `stopTimeoutMs` values of `known` and `specs`, each once. */
+function distinctStopTimeouts(known: readonly number[], specs: readonly WorkerSpec[]): readonly number[] {
+  const all = new Set(known);
+  for (const spec of specs) all.add(spec.stopTimeoutMs ?? defaultStopTimeoutMs);
+  return all.size === known.length ? known : [...all];
+}
+
+type Spawner = (src: 'worker', options: { id: string; systemId: string; input: WorkerInput }) => AnyActorRef;
+
+/** Spawns one worker: the group times its stop (one deadline per stop timeout, at the root). */
+function spawnWorker(spawn: unknown, spec: WorkerSpec, input: Pick<GroupInput, 'onEvent' | 'now'>): void {
+  (spawn as Spawner)('worker', {
+    id: spec.name,
+    systemId: spec.name,
+    input: { ...spec, onEvent: input.onEvent, now: input.now, stopDeadline: 'group' },
+  });
+}
 
 /**
  * Spawns an inner group running the logic of `self`, so that whatever was `.provide()`d to
@@ -304,8 +396,7 @@ function spawnInner(
 }
 
 function countWorkers(context: GroupContext): number {
-  if (context.members === undefined) return context.names.length;
   let count = 0;
-  for (const names of context.members.values()) count += names.length;
+  for (const name of context.names) count += context.members.get(name)?.length ?? 1;
   return count;
 }

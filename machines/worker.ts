@@ -44,6 +44,11 @@ export interface WorkerInput extends WorkerSpec {
   stopDeadline?: 'own' | 'group' | undefined;
   /** The random source of backoff jitter, in [0, 1). For tests that pin it. @default Math.random */
   random?: (() => number) | undefined;
+  /**
+   * The time source of `nextAttemptAt` (when a worker in backoff starts again), in ms.
+   * Pass `() => clock.now()` with a `SimulatedClock`. @default Date.now
+   */
+  now?: (() => number) | undefined;
 }
 
 /**
@@ -51,7 +56,8 @@ export interface WorkerInput extends WorkerSpec {
  * (`RESTART_WINDOW_PASSED` is the worker's own delayed event for `maxRestarts`.)
  */
 export type WorkerEvent =
-  | { type: 'STOP' }
+  /** `deadline: 'own'`: time this stop with the worker's own timer, even in a group (REMOVE). */
+  | { type: 'STOP'; deadline?: 'own' }
   | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number }
   | { type: 'RESTART_WINDOW_PASSED' };
 
@@ -81,6 +87,9 @@ export interface WorkerContext {
   crashes: number;
   /** The delay of the current backoff, computed once when the crash happened. */
   delayMs: number;
+  now: () => number;
+  /** When the current backoff ends (by `now`), for status displays; undefined outside backoff. */
+  nextAttemptAt: number | undefined;
   errored: boolean;
   lastError: unknown;
   stopTimedOut: boolean;
@@ -238,7 +247,11 @@ export const workerMachine = setup({
     beginAttempt: assign({
       attempts: ({ context }) => context.attempts + 1,
       controller: () => new AbortController(),
+      nextAttemptAt: undefined,
     }),
+    scheduleNextAttempt: assign({ nextAttemptAt: ({ context }) => context.now() + context.delayMs }),
+    // Removed from a running group: the group holds no deadline for this one stop.
+    timeOwnStop: assign(({ event }) => (event.type === 'STOP' && event.deadline === 'own' ? { stopDeadline: 'own' as const } : {})),
     abortWork: ({ context }) => context.controller?.abort(stopReason),
     // The signal lives as long as the attempt: whatever the work started and left behind
     // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)
@@ -299,6 +312,8 @@ export const workerMachine = setup({
     maxRestarts: input.maxRestarts,
     recentRestarts: 0,
     random: input.random ?? Math.random,
+    now: input.now ?? Date.now,
+    nextAttemptAt: undefined,
     stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
     stopDeadline: input.stopDeadline ?? 'own',
     onEvent: input.onEvent,
@@ -374,7 +389,7 @@ export const workerMachine = setup({
       initial: 'running',
       states: {
         running: {
-          on: { STOP: { target: 'stopping', actions: 'abortWork' } },
+          on: { STOP: { target: 'stopping', actions: ['timeOwnStop', 'abortWork'] } },
           initial: 'started',
           states: {
             started: {
@@ -406,6 +421,7 @@ export const workerMachine = setup({
       },
     },
     backoff: {
+      entry: 'scheduleNextAttempt',
       after: { backoff: { target: 'attempt' } },
       on: { STOP: { target: 'stopped' } },
     },

@@ -22,7 +22,7 @@ import {
   type SnapshotFrom,
 } from 'xstate';
 import { groupMachine } from '../machines/group.js';
-import type { WorkerReport } from '../machines/types.js';
+import type { WorkerReport, WorkerSpec } from '../machines/types.js';
 import { workerMachine, type WorkerInput } from '../machines/worker.js';
 import { FatalError } from '../machines/fatal.js';
 import { controllableWork } from './helpers.js';
@@ -107,6 +107,8 @@ describe('worker machine, model-based', () => {
   // comes only while stopping, a restart leaves the window only after one was counted.
   const eventsIn = (snapshot: SnapshotFrom<typeof workerMachine>): AnyEvent[] => [
     { type: 'STOP' },
+    // A group removing one worker tells it to time its own stop.
+    ...(snapshot.matches({ attempt: 'running' }) ? [{ type: 'STOP', deadline: 'own' }] : []),
     ...(snapshot.matches('attempt')
       ? [
           { type: 'xstate.done.actor.work', output: undefined, actorId: 'work' },
@@ -149,6 +151,7 @@ describe('worker machine, model-based', () => {
           snapshot.value,
           Math.min(snapshot.context.attempts, 2),
           Math.min(snapshot.context.crashes, 2),
+          snapshot.context.stopDeadline,
           snapshot.context.recentRestarts,
           snapshot.context.stopTimedOut,
         ]),
@@ -156,7 +159,7 @@ describe('worker machine, model-based', () => {
 
     test('reaches every state', () => {
       const visited = new Set(paths.flatMap((path) => path.steps.map((step) => JSON.stringify(step.state.value))));
-      const stopping = stopDeadline === 'own' ? 'untilOwnDeadline' : 'untilGroupDeadline';
+      const stopping = stopDeadline === 'own' ? ['untilOwnDeadline'] : ['untilGroupDeadline', 'untilOwnDeadline'];
       const byRestart = {
         'on-failure': ['"backoff"', '"done"'],
         always: ['"backoff"'],
@@ -166,7 +169,7 @@ describe('worker machine, model-based', () => {
       expect(visited).toEqual(
         new Set([
           ...running.map((state) => `{"attempt":{"running":"${state}"}}`),
-          `{"attempt":{"stopping":"${stopping}"}}`,
+          ...stopping.map((state) => `{"attempt":{"stopping":"${state}"}}`),
           '"stopped"',
           '"failed"',
           ...byRestart,
@@ -187,7 +190,7 @@ describe('worker machine, model-based', () => {
         worker.start();
         for (const step of path.steps) {
           const event = step.event;
-          if (event.type === 'STOP') worker.send({ type: 'STOP' });
+          if (event.type === 'STOP') worker.send(event.deadline === 'own' ? { type: 'STOP', deadline: 'own' } : { type: 'STOP' });
           else if (event.type === 'STOP_TIMEOUT') worker.send({ type: 'STOP_TIMEOUT', stopTimeoutMs: Number(event.stopTimeoutMs) });
           else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
           else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
@@ -265,8 +268,12 @@ describe('group machine, model-based', () => {
   const fault = new Error('worker fault');
   const taken = new Set<string>();
 
+  let added = 0;
   describe.each(['isolate', 'escalate'] as const)('onGiveUp: %s', (onGiveUp) => {
     const input = { workers: specs, onGiveUp };
+    // Every worker the group spawned that has not finished: removed ones may still finish.
+    const liveWorkers = (snapshot: GroupSnapshot) =>
+      Object.keys(snapshot.children).filter((name) => !finishedNames(snapshot).includes(name)).sort();
     const paths = edgePaths(machine, {
       input,
       events: (snapshot) =>
@@ -277,26 +284,37 @@ describe('group machine, model-based', () => {
           ...(snapshot.value === 'stopping'
             ? [{ type: 'STOP_DEADLINE', stopTimeoutMs }, { type: 'STOP_TIMEOUT', stopTimeoutMs }]
             : []),
-          ...names
-            .filter((name) => !finishedNames(snapshot).includes(name))
-            .flatMap((name) => [
-              {
-                type: `xstate.done.actor.${name}`,
-                actorId: name,
-                output: { name, outcome: snapshot.context.stopRequested ? 'stopped' : 'done', attempts: 1, restarts: 0, stopTimedOut: false },
-              },
-              ...(snapshot.context.stopRequested
-                ? []
-                : [{
-                    type: `xstate.done.actor.${name}`,
-                    actorId: name,
-                    output: { name, outcome: 'failed', attempts: 1, restarts: 0, stopTimedOut: false },
-                  }]),
-              { type: `xstate.error.actor.${name}`, actorId: name, error: fault },
-            ]),
+          // One worker can be added, any can be removed. The traversal runs every path in one
+          // actor system, so each offered ADD has a name of its own.
+          ...(snapshot.value === 'running' && !Object.keys(snapshot.children).some((name) => name.startsWith('added'))
+            ? [{ type: 'ADD', worker: { name: `added${(added += 1)}`, work: () => undefined, stopTimeoutMs } }]
+            : []),
+          ...(snapshot.value === 'running' ? snapshot.context.names.map((name) => ({ type: 'REMOVE', name })) : []),
+          ...liveWorkers(snapshot).flatMap((name) => [
+            {
+              type: `xstate.done.actor.${name}`,
+              actorId: name,
+              output: { name, outcome: snapshot.context.stopRequested ? 'stopped' : 'done', attempts: 1, restarts: 0, stopTimedOut: false },
+            },
+            ...(snapshot.context.stopRequested
+              ? []
+              : [{
+                  type: `xstate.done.actor.${name}`,
+                  actorId: name,
+                  output: { name, outcome: 'failed', attempts: 1, restarts: 0, stopTimedOut: false },
+                }]),
+            { type: `xstate.error.actor.${name}`, actorId: name, error: fault },
+          ]),
         ],
       serializeState: (snapshot) =>
-        JSON.stringify([snapshot.value, snapshot.context.live, snapshot.context.stopRequested, finishedNames(snapshot)]),
+        JSON.stringify([
+          snapshot.value,
+          snapshot.context.live,
+          snapshot.context.stopRequested,
+          finishedNames(snapshot),
+          snapshot.context.names,
+          liveWorkers(snapshot),
+        ]),
     });
 
     test('every path holds on the real machine, step by step', async () => {
@@ -308,18 +326,26 @@ describe('group machine, model-based', () => {
         const child = (name: string) => group.getSnapshot().children[name] as AnyActorRef;
         for (const step of path.steps) {
           const event = step.event;
-          const live = names.filter((name) => !finishedNames(group.getSnapshot()).includes(name));
+          const live = liveWorkers(group.getSnapshot()).filter((name) => group.getSnapshot().context.names.includes(name));
           if (event.type === 'STOP') {
             group.send({ type: 'STOP' });
-            // Every worker still live got the STOP.
+            // Every worker still in the group got the STOP.
             for (const name of live) await waitFor(child(name), (s: { context: { stopped: boolean } }) => s.context.stopped, { timeout: 1000 });
           } else if (event.type === 'STOP_DEADLINE' || event.type === 'STOP_TIMEOUT') {
             if (event.type === 'STOP_DEADLINE') clock.increment(stopTimeoutMs);
             else group.send({ type: 'STOP_TIMEOUT', stopTimeoutMs });
-            // Every worker still live was told its stop timeout passed.
+            // Every worker still in the group was told its stop timeout passed.
             for (const name of live) {
               await waitFor(child(name), (s: { context: { timedOut?: number } }) => s.context.timedOut === stopTimeoutMs, { timeout: 1000 });
             }
+          } else if (event.type === 'ADD') {
+            group.send({ type: 'ADD', worker: event.worker as WorkerSpec });
+          } else if (event.type === 'REMOVE') {
+            const name = String(event.name);
+            const wasLive = live.includes(name);
+            group.send({ type: 'REMOVE', name });
+            // A live worker is asked to stop; a finished one is only dropped.
+            if (wasLive) await waitFor(child(name), (s: { context: { stopped: boolean } }) => s.context.stopped, { timeout: 1000 });
           } else if (event.type.startsWith('xstate.done.actor.')) {
             const failed = (event.output as WorkerReport).outcome === 'failed';
             child(String(event.actorId)).send({ type: failed ? 'GIVE_UP' : 'FINISH' });
@@ -332,11 +358,12 @@ describe('group machine, model-based', () => {
             { timeout: 1000 },
           );
           expect(real.context.live).toBe(expected.context.live);
+          expect(real.context.names).toEqual(expected.context.names);
           expect(real.context.stopRequested).toBe(expected.context.stopRequested);
           expect(real.status).toBe(expected.status);
           if (real.status === 'done') {
             expect(real.output?.outcome).toBe(expected.context.stopRequested ? 'stopped' : 'done');
-            expect(real.output?.workers.map((report) => report.name)).toEqual(names);
+            expect(real.output?.workers.map((report) => report.name)).toEqual(expected.context.names);
           }
         }
         group.stop();
