@@ -102,6 +102,13 @@ function finishedIds(context: GroupContext): Set<string> {
   return ids;
 }
 
+/** The finished list without the entry of `id` (a copy of the entries before it). */
+function withoutFinished(list: Finished | null, id: string): Finished | null {
+  if (list === null) return null;
+  if (list.id === id) return list.rest;
+  return { ...list, rest: withoutFinished(list.rest, id) };
+}
+
 /** Splits N specs into at most `fanOut` chunks; a chunk larger than `fanOut` splits again. */
 function chunk<T>(items: readonly T[], fanOut: number): T[][] {
   const size = Math.max(fanOut, Math.ceil(items.length / fanOut));
@@ -244,8 +251,14 @@ export const groupMachine = setup({
       if (event.type !== 'REMOVE') return;
       const { name } = event;
       if (context.names.includes(name) && !context.members.has(name)) {
-        if (!finishedIds(context).has(name)) enqueue.sendTo(name, { type: 'STOP', deadline: 'own' });
-        enqueue.assign({ names: context.names.filter((id) => id !== name) });
+        const names = context.names.filter((id) => id !== name);
+        if (finishedIds(context).has(name)) {
+          // Forget its report too, so that the name can be added again.
+          enqueue.assign({ names, finished: withoutFinished(context.finished, name) });
+        } else {
+          enqueue.sendTo(name, { type: 'STOP', deadline: 'own' });
+          enqueue.assign({ names });
+        }
         return;
       }
       for (const [id, workers] of context.members) {
@@ -349,7 +362,7 @@ export const groupMachine = setup({
  * The reports of child `id` for workers still in the group: an inner group's report may
  * hold workers removed after it finished (REMOVE updates `members` at once).
  */
-function currentReports(context: GroupContext, id: string, reports: readonly WorkerReport[]): readonly WorkerReport[] {
+export function currentReports(context: GroupContext, id: string, reports: readonly WorkerReport[]): readonly WorkerReport[] {
   const workers = context.members.get(id);
   if (workers === undefined || workers.length === reports.length) return reports;
   const kept = new Set(workers);

@@ -1,10 +1,11 @@
-import { createActor } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
 import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
 import type { Logger } from './logger.js';
-import { checkBoolean, checkOneOf, checkOptions, checkSpecs, describe } from './options.js';
+import { checkBoolean, checkName, checkOneOf, checkOptions, checkSpec, checkSpecs, describe } from './options.js';
+import { groupMembers, memberStatus, type GroupMember, type WorkerStatus } from '../machines/status.js';
 import { notStarted, settle } from './settle.js';
 import { handleShutdownSignals } from './signals.js';
 
@@ -42,6 +43,140 @@ export interface GroupFailure extends Error {
 
 const shownNames = 10;
 
+/** A running group, returned by {@link startGroup}. */
+export interface GroupHandle {
+  /** The root group actor: subscribe to it, or send it `STOP`, `ADD`, `REMOVE` yourself. */
+  readonly actor: Actor<typeof groupMachine>;
+  /** Settles as `runGroup`'s promise does: the GroupReport, or a `GroupFailure` under escalation. */
+  readonly done: Promise<GroupReport>;
+  /** Stops the group gracefully (as SIGTERM) and resolves with the GroupReport. */
+  stop(): Promise<GroupReport>;
+  /**
+   * Starts one more supervised worker. Throws a `TypeError`/`RangeError` for a bad spec or
+   * a name already in the group (nothing changes), and an `Error` once the group is stopping.
+   */
+  add(spec: WorkerSpec): void;
+  /**
+   * Stops one worker gracefully (its signal aborts, its work is awaited up to its
+   * `stopTimeoutMs`), drops it from the group, and resolves with its WorkerReport. A worker
+   * that already finished is dropped and its report returned at once. Rejects with a
+   * `RangeError` for a name not in the group.
+   */
+  remove(name: string): Promise<WorkerReport>;
+  /** One entry per worker, in order: its state, attempts, restarts, last error, next attempt. */
+  status(): WorkerStatus[];
+}
+
+/**
+ * Starts a group of supervised workers and returns a handle to steer and watch it:
+ * `add()` and `remove()` workers while it runs, read `status()`, `stop()` it, await `done`.
+ * Takes the same specs and options as {@link runGroup}, which is `startGroup(…).done`.
+ *
+ * Throws a `TypeError`/`RangeError` naming the option for bad input, before anything starts.
+ *
+ * @example
+ * ```ts
+ * const group = startGroup([{ name: 'consumer', work: consume }], { logger: false });
+ * group.add({ name: 'poller', work: poll, backoff: { maxMs: 10_000 } });
+ * console.table(group.status());
+ * const report = await group.remove('poller');
+ * await group.stop();
+ * ```
+ */
+export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptions): GroupHandle {
+  const workers = checkSpecs(specs);
+  const raw = checkOptions(options, [...runtimeOptionKeys, 'installSignals', 'onGiveUp']);
+  const { signal, logger, inspect, onEvent } = checkRuntimeOptions(raw);
+  const installSignals = checkBoolean(raw.installSignals, 'installSignals', true);
+  const onGiveUp = raw.onGiveUp === undefined ? 'isolate' : checkOneOf(raw.onGiveUp, 'onGiveUp', ['isolate', 'escalate']);
+
+  const actor = createActor(groupMachine, {
+    input: { workers, onGiveUp, onEvent: eventHandler(logger, onEvent) },
+    clock: nodeClock,
+    ...(inspect === undefined ? {} : { inspect }),
+  });
+  // An already aborted signal runs no work: the actor is never started.
+  const notRun: GroupReport | undefined = signal?.aborted
+    ? { outcome: 'stopped', workers: workers.map(({ name }) => notStarted(name)) }
+    : undefined;
+
+  let done: Promise<GroupReport>;
+  if (notRun !== undefined) {
+    done = Promise.resolve(notRun);
+  } else {
+    if (logger !== false && workers.length > 0) {
+      const names = workers.slice(0, shownNames).map((worker) => worker.name).join(', ');
+      const more = workers.length > shownNames ? `, … (${workers.length - shownNames} more)` : '';
+      logger.info(`group: hosting ${workers.length} workers: ${names}${more}`);
+    }
+    const uninstall = installSignals
+      ? handleShutdownSignals((received) => {
+          if (logger !== false) logger.info(`received ${received}; stopping gracefully (send it again to exit at once)`);
+          actor.send({ type: 'STOP' });
+        })
+      : () => undefined;
+    done = settle(actor, signal, uninstall).then((report) => {
+      const failed = report.workers.find((worker) => worker.outcome === 'failed');
+      if (onGiveUp === 'escalate' && failed !== undefined) throw groupFailure(failed, report);
+      return report;
+    });
+  }
+
+  const members = (): GroupMember[] =>
+    notRun !== undefined
+      ? notRun.workers.map((report) => ({ name: report.name, report, actor: undefined }))
+      : groupMembers(actor);
+  /** Why the group takes no ADD/REMOVE now, or undefined while it runs. */
+  const notRunning = (): string | undefined => {
+    if (notRun !== undefined) return 'it was stopped before it started';
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status !== 'active') return 'it has ended';
+    return snapshot.value === 'running' ? undefined : 'it is stopping';
+  };
+
+  return {
+    actor,
+    done,
+    stop() {
+      actor.send({ type: 'STOP' });
+      return done;
+    },
+    add(spec) {
+      const worker = checkSpec(spec, 'spec');
+      const why = notRunning();
+      if (why !== undefined) throw new Error(`Cannot add worker ${describe(worker.name)} to the group: ${why}`);
+      if (members().some((member) => member.name === worker.name) || actor.system.get(worker.name) !== undefined) {
+        throw new TypeError(`Expected \`spec.name\` to be a name not in use in the group, got ${describe(worker.name)}`);
+      }
+      actor.send({ type: 'ADD', worker });
+    },
+    async remove(name) {
+      checkName(name, 'name');
+      const why = notRunning();
+      if (why !== undefined) throw new Error(`Cannot remove worker ${describe(name)} from the group: ${why}`);
+      const member = members().find((candidate) => candidate.name === name);
+      if (member === undefined) {
+        throw new RangeError(`Expected \`name\` to be the name of a worker in the group, got ${describe(name)}`);
+      }
+      const { report, actor: worker } = member;
+      if (report !== undefined || worker === undefined) {
+        actor.send({ type: 'REMOVE', name });
+        return report ?? notStarted(name);
+      }
+      const removed = new Promise<WorkerReport>((resolve) => {
+        worker.subscribe({
+          complete: () => resolve((worker.getSnapshot() as { output: WorkerReport }).output),
+          // A worker actor that itself breaks (a .provide()d logic) is reported failed, as the group does.
+          error: (error) => resolve({ name, outcome: 'failed', attempts: 0, restarts: 0, lastError: error, stopTimedOut: false }),
+        });
+      });
+      actor.send({ type: 'REMOVE', name });
+      return removed;
+    },
+    status: () => members().map(memberStatus),
+  };
+}
+
 /**
  * Runs a group of supervised workers until all of them finished on their own
  * (`outcome: 'done'`) or until it is stopped (`signal`, SIGTERM/SIGINT): then every
@@ -49,8 +184,8 @@ const shownNames = 10;
  * `stopTimeoutMs`) before it resolves with `outcome: 'stopped'`. One worker crashing
  * never disturbs another: it is restarted after its backoff delay.
  *
- * Rejects with a `TypeError`/`RangeError` naming the option for bad input, before
- * anything starts.
+ * The same as `startGroup(specs, options).done`. Rejects with a `TypeError`/`RangeError`
+ * naming the option for bad input, before anything starts.
  *
  * @example
  * ```ts
@@ -62,35 +197,7 @@ const shownNames = 10;
  * ```
  */
 export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupOptions): Promise<GroupReport> {
-  const workers = checkSpecs(specs);
-  const raw = checkOptions(options, [...runtimeOptionKeys, 'installSignals', 'onGiveUp']);
-  const { signal, logger, inspect, onEvent } = checkRuntimeOptions(raw);
-  const installSignals = checkBoolean(raw.installSignals, 'installSignals', true);
-  const onGiveUp = raw.onGiveUp === undefined ? 'isolate' : checkOneOf(raw.onGiveUp, 'onGiveUp', ['isolate', 'escalate']);
-
-  if (signal?.aborted) {
-    return { outcome: 'stopped', workers: workers.map(({ name }) => notStarted(name)) };
-  }
-  if (logger !== false && workers.length > 0) {
-    const names = workers.slice(0, shownNames).map((worker) => worker.name).join(', ');
-    const more = workers.length > shownNames ? `, … (${workers.length - shownNames} more)` : '';
-    logger.info(`group: hosting ${workers.length} workers: ${names}${more}`);
-  }
-  const actor = createActor(groupMachine, {
-    input: { workers, onGiveUp, onEvent: eventHandler(logger, onEvent) },
-    clock: nodeClock,
-    ...(inspect === undefined ? {} : { inspect }),
-  });
-  const uninstall = installSignals
-    ? handleShutdownSignals((received) => {
-        if (logger !== false) logger.info(`received ${received}; stopping gracefully (send it again to exit at once)`);
-        actor.send({ type: 'STOP' });
-      })
-    : () => undefined;
-  const report = await settle(actor, signal, uninstall);
-  const failed = report.workers.find((worker) => worker.outcome === 'failed');
-  if (onGiveUp === 'escalate' && failed !== undefined) throw groupFailure(failed, report);
-  return report;
+  return startGroup(specs, options).done;
 }
 
 function groupFailure(failed: WorkerReport, report: GroupReport): GroupFailure {

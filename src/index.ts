@@ -2,7 +2,8 @@
  * xstate-supervisor: in-process worker supervision for Node.js, built on XState v5.
  * @packageDocumentation
  */
-export { runGroup, type GroupFailure, type RunGroupOptions } from './group.js';
+export { runGroup, startGroup, type GroupFailure, type GroupHandle, type RunGroupOptions } from './group.js';
+export type { WorkerState, WorkerStatus } from '../machines/status.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
 export type { Logger } from './logger.js';
 export type { InspectionObserver } from './hooks.js';

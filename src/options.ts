@@ -122,18 +122,26 @@ export function checkWork(value: unknown, path: string): WorkerSpec['work'] {
   return value as WorkerSpec['work'];
 }
 
+/** Validates one worker spec and returns a copy with only the known keys. */
+export function checkSpec(item: unknown, path: string): WorkerSpec {
+  if (!isPlainObject(item)) fail(TypeError, path, 'a worker spec object', item);
+  checkKeys(item, path, ['name', 'work', ...workerOptionKeys]);
+  const name = checkName(item.name, `${path}.name`);
+  return { name, work: checkWork(item.work, `${path}.work`), ...checkWorkerOptions(item, path) };
+}
+
 /** Validates the specs of a group and returns a copy, so later changes by the caller do not reach the group. */
 export function checkSpecs(value: unknown): WorkerSpec[] {
   if (!Array.isArray(value)) fail(TypeError, 'specs', 'an array of worker specs', value);
   const seen = new Set<string>();
   return value.map((item: unknown, index) => {
     const path = `specs[${index}]`;
-    if (!isPlainObject(item)) fail(TypeError, path, 'a worker spec object', item);
-    checkKeys(item, path, ['name', 'work', ...workerOptionKeys]);
-    const name = checkName(item.name, `${path}.name`);
-    if (seen.has(name)) throw new TypeError(`Expected unique worker names, got ${describe(name)} twice (\`${path}.name\`)`);
-    seen.add(name);
-    return { name, work: checkWork(item.work, `${path}.work`), ...checkWorkerOptions(item, path) };
+    const spec = checkSpec(item, path);
+    if (seen.has(spec.name)) {
+      throw new TypeError(`Expected unique worker names, got ${describe(spec.name)} twice (\`${path}.name\`)`);
+    }
+    seen.add(spec.name);
+    return spec;
   });
 }
 

@@ -1,0 +1,91 @@
+import type { AnyActorRef } from 'xstate';
+import { currentReports, type GroupContext } from './group.js';
+import type { WorkerReport } from './types.js';
+import type { WorkerContext } from './worker.js';
+
+/** Where a worker is in its lifecycle, as `status()` reports it. */
+export type WorkerState = 'running' | 'backoff' | 'stopping' | 'done' | 'stopped' | 'failed';
+
+/** One worker of a group, now: read from its actor's snapshot, or its report once final. */
+export interface WorkerStatus {
+  name: string;
+  state: WorkerState;
+  /** How many times the work was started. */
+  attempts: number;
+  /** `attempts - 1` (0 before the first start). */
+  restarts: number;
+  /** The last thing the work threw, if it ever threw. */
+  lastError?: unknown;
+  /** In `backoff`: when the next attempt starts, in ms since the epoch (by the group's `now`). */
+  nextAttemptAt?: number;
+}
+
+/** A worker of the group: its report once it is final, else its live actor. */
+export interface GroupMember {
+  name: string;
+  report: WorkerReport | undefined;
+  actor: AnyActorRef | undefined;
+}
+
+interface GroupSnapshotLike {
+  context: GroupContext;
+  children: Record<string, AnyActorRef | undefined>;
+}
+
+/**
+ * Every worker of a group (removed ones excluded), in the order they were given or
+ * added, walking the inner groups of a tree. Reads the actors' snapshots; keeps no state.
+ */
+export function groupMembers(group: AnyActorRef): GroupMember[] {
+  const members: GroupMember[] = [];
+  const visit = (actor: AnyActorRef): void => {
+    const { context, children } = actor.getSnapshot() as GroupSnapshotLike;
+    const finished = new Map<string, readonly WorkerReport[]>();
+    for (let entry = context.finished; entry !== null; entry = entry.rest) finished.set(entry.id, entry.reports);
+    for (const id of context.names) {
+      const reports = finished.get(id);
+      const child = children[id];
+      if (reports !== undefined) {
+        for (const report of currentReports(context, id, reports)) members.push({ name: report.name, report, actor: undefined });
+      } else if (context.members.has(id)) {
+        if (child !== undefined) visit(child);
+      } else {
+        members.push({ name: id, report: undefined, actor: child });
+      }
+    }
+  };
+  visit(group);
+  return members;
+}
+
+/** The status of one member: from its report if final, else from its worker snapshot. */
+export function memberStatus(member: GroupMember): WorkerStatus {
+  if (member.report !== undefined) {
+    const { name, outcome, attempts, restarts } = member.report;
+    const status: WorkerStatus = { name, state: outcome, attempts, restarts };
+    if ('lastError' in member.report) status.lastError = member.report.lastError;
+    return status;
+  }
+  const snapshot = member.actor?.getSnapshot() as
+    | { status: string; output?: WorkerReport; context: WorkerContext; matches(value: unknown): boolean }
+    | undefined;
+  if (snapshot === undefined) return { name: member.name, state: 'running', attempts: 0, restarts: 0 };
+  if (snapshot.status === 'done' && snapshot.output !== undefined) {
+    return memberStatus({ ...member, report: snapshot.output });
+  }
+  const { context } = snapshot;
+  const state: WorkerState = snapshot.matches('backoff')
+    ? 'backoff'
+    : snapshot.matches({ attempt: 'stopping' })
+      ? 'stopping'
+      : 'running';
+  const status: WorkerStatus = {
+    name: member.name,
+    state,
+    attempts: context.attempts,
+    restarts: Math.max(0, context.attempts - 1),
+  };
+  if (context.errored) status.lastError = context.lastError;
+  if (state === 'backoff' && context.nextAttemptAt !== undefined) status.nextAttemptAt = context.nextAttemptAt;
+  return status;
+}
