@@ -1,13 +1,24 @@
-// `npm start`: three supervised workers, their lifecycle printed as it happens.
-// Ctrl-C stops the group gracefully (a second Ctrl-C exits at once).
+// `npm start`: three supervised workers. In a terminal, a live table of their status
+// (redrawn in place) with the latest log lines under it; piped or redirected, plain log
+// lines. Ctrl-C stops the group gracefully (a second Ctrl-C exits at once).
 // `npm start -- --inspect` also relays everything to the Stately inspector.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect as show } from 'node:util';
-import { runGroup, type InspectionObserver, type SupervisorEvent, type Work } from '../src/index.js';
+import { startGroup, watchStatus, type InspectionObserver, type SupervisorEvent, type Work } from '../src/index.js';
 
+const live = process.stdout.isTTY === true;
 const started = Date.now();
 const stamp = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
-const say = (line: string) => console.log(`${stamp()}  ${line}`);
+// On a terminal the lines go under the live table (the latest few); otherwise to stdout.
+const recent: string[] = [];
+const say = (line: string) => {
+  if (!live) {
+    console.log(`${stamp()}  ${line}`);
+    return;
+  }
+  recent.push(`${stamp()}  ${line}`);
+  if (recent.length > 6) recent.shift();
+};
 
 /** Sleeps, but settles at once (with an AbortError) when the worker is asked to stop. */
 const tick = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal });
@@ -84,18 +95,23 @@ if (process.argv.includes('--inspect')) {
 }
 
 console.log('Supervising 3 workers. Press Ctrl-C to stop them gracefully.\n');
-const report = await runGroup(
+const group = startGroup(
   [
-    { name: 'flaky', work: flaky, backoff: { initialMs: 500, maxMs: 4000 } },
+    { name: 'flaky', work: flaky, backoff: { initialMs: 2000, maxMs: 8000 } },
     { name: 'steady', work: steady },
     { name: 'migration', work: migration },
   ],
   { logger: false, onEvent: print, ...(inspect ? { inspect } : {}) },
 );
+watchStatus(group, { footer: () => ['', ...recent].join('\n') });
+const report = await group.done;
 closeInspector();
-console.log('\nReport:');
-console.table(
-  report.workers.map(({ name, outcome, attempts, restarts, stopTimedOut, lastError }) => ({
-    name, outcome, attempts, restarts, stopTimedOut, lastError: lastError === undefined ? '' : message(lastError),
-  })),
-);
+// On a terminal the last drawing of the live table is the report.
+if (!live) {
+  console.log('\nReport:');
+  console.table(
+    report.workers.map(({ name, outcome, attempts, restarts, stopTimedOut, lastError }) => ({
+      name, outcome, attempts, restarts, stopTimedOut, lastError: lastError === undefined ? '' : message(lastError),
+    })),
+  );
+}

@@ -4,6 +4,7 @@
  */
 export { runGroup, startGroup, type GroupFailure, type GroupHandle, type RunGroupOptions } from './group.js';
 export type { WorkerState, WorkerStatus } from '../machines/status.js';
+export { renderStatus, watchStatus, type RenderStatusOptions, type WatchStatusOptions } from './render.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
 export type { Logger } from './logger.js';
 export type { InspectionObserver } from './hooks.js';
