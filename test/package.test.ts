@@ -45,7 +45,7 @@ describe('the packed package', () => {
     writeFileSync(
       join(app, 'main.mjs'),
       `
-      import { runGroup, supervise, groupMachine, workerMachine } from 'xstate-supervisor';
+      import { runGroup, supervise, startGroup, renderStatus, FatalError, groupMachine, workerMachine } from 'xstate-supervisor';
       import { createActor } from 'xstate';
       process.on('unhandledRejection', (reason) => { console.error('unhandled', reason); process.exit(1); });
       const controller = new AbortController();
@@ -58,7 +58,10 @@ describe('the packed package', () => {
       const single = await supervise('one', () => 'ok', { logger: false });
       const embedded = createActor(groupMachine, { input: { workers: [] } }).start().getSnapshot().output;
       const rejected = await runGroup([{ name: '', work: () => {} }]).catch((error) => error.constructor.name + ': ' + error.message);
-      console.log(JSON.stringify({ report, single, embedded, worker: typeof workerMachine.provide, rejected }));
+      const handle = startGroup([{ name: 'fatal', work: () => { throw new FatalError('bad config'); } }], { logger: false, installSignals: false, onGiveUp: 'escalate' });
+      const escalated = await handle.done.catch((error) => error.report.workers[0].outcome);
+      const table = renderStatus(handle).split(String.fromCharCode(10))[1].split(/ +/).slice(0, 2).join(' ');
+      console.log(JSON.stringify({ report, single, embedded, worker: typeof workerMachine.provide, rejected, escalated, table }));
       `,
     );
     const out = execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' });
@@ -74,6 +77,8 @@ describe('the packed package', () => {
       embedded: { outcome: 'done', workers: [] },
       worker: 'function',
       rejected: "TypeError: Expected `specs[0].name` to be a non-empty string, got ''",
+      escalated: 'failed',
+      table: 'fatal failed',
     });
   });
 
@@ -82,15 +87,26 @@ describe('the packed package', () => {
     writeFileSync(
       join(app, 'main.ts'),
       `
-      import { runGroup, supervise, workerMachine, groupMachine, type GroupReport, type WorkerReport, type Work } from 'xstate-supervisor';
-      import { createActor } from 'xstate';
+      import {
+        runGroup, supervise, startGroup, renderStatus, watchStatus, FatalError, workerMachine, groupMachine,
+        type GroupReport, type WorkerReport, type Work, type GroupHandle, type WorkerStatus, type GroupFailure,
+      } from 'xstate-supervisor';
+      import { createActor, fromPromise } from 'xstate';
       const work: Work = async ({ signal, name, attempt }) => { void signal.aborted; void name.length; void attempt.toFixed(); };
       const report: Promise<GroupReport> = runGroup([{ name: 'a', work, backoff: { initialMs: 10 } }], { installSignals: false });
       const single: Promise<WorkerReport> = supervise('b', work, { stopTimeoutMs: 5 });
       const actor = createActor(groupMachine, { input: { workers: [{ name: 'c', work }] } });
       actor.send({ type: 'STOP' });
       const outcome: 'done' | 'stopped' | 'failed' | undefined = createActor(workerMachine, { input: { name: 'd', work } }).getSnapshot().output?.outcome;
-      void report; void single; void outcome;
+      const handle: GroupHandle = startGroup([{ name: 'e', work: fromPromise(async () => 1), maxRestarts: { count: 3, withinMs: 60_000 } }], { onGiveUp: 'escalate' });
+      handle.add({ name: 'f', work, backoff: { resetAfterMs: 60_000, jitter: 'full' } });
+      const removed: Promise<WorkerReport> = handle.remove('f');
+      const status: WorkerStatus[] = handle.status();
+      const text: string = renderStatus(handle);
+      watchStatus(handle, { intervalMs: 500 }).stop();
+      handle.actor.send({ type: 'ADD', worker: { name: 'g', work: () => { throw new FatalError('no'); } } });
+      void handle.done.catch((error: GroupFailure) => error.report.outcome);
+      void report; void single; void outcome; void removed; void status; void text;
       // @ts-expect-error: an unknown option is a type error too
       void runGroup([], { installSignal: false });
       `,
