@@ -134,6 +134,11 @@ const beginStop = ['markStopRequested', 'reportStopping', 'forwardStop', 'schedu
  * root owns the stop deadlines: one delayed event per distinct `stopTimeoutMs`, sent down
  * the tree as `STOP_TIMEOUT`, instead of one timer per stopping worker.
  *
+ * `ADD` spawns one more worker as a child of this group (a name in use is ignored);
+ * `REMOVE` stops one worker (it times its own stop) and drops it from the report. With
+ * `onGiveUp: 'escalate'`, a worker ending `failed` stops the whole group (`ESCALATE`,
+ * passed up the tree to the root).
+ *
  * Overridable with `.provide()`: the `worker` actor logic (inner groups inherit it).
  *
  * @example

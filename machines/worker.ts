@@ -196,16 +196,25 @@ function isAbortRejection(error: unknown, signal: AbortSignal | undefined): bool
  *
  * States: `attempt.running` → (clean return) `done` | (crash) `backoff` → after the
  * `backoff` delay → `attempt.running` again. With `restart: 'never'` a crash ends in
- * `failed`; with `restart: 'always'` a clean return goes to `backoff` too. STOP in
- * `attempt.running` aborts the work's signal and waits in `attempt.stopping` for it to
- * settle, up to the `stopTimeout` delay; STOP in `backoff` ends at once. `done` and `stopped` are final; the output is the
+ * `failed`; with `restart: 'always'` a clean return goes to `backoff` too. A `FatalError`
+ * (guard `threwFatalError`) and the `maxRestarts` limit (guard `restartLimitReached`; each
+ * counted restart leaves the window with a delayed `RESTART_WINDOW_PASSED`) end in
+ * `failed` as well. `attempt.running` is `warmingUp` until `backoff.resetAfterMs` has
+ * passed (then `warm`, and the next crash starts from `initialMs` again), or `warm` at
+ * once without it. STOP in `attempt.running` aborts the work's signal and waits in
+ * `attempt.stopping` for it to settle, up to the `stopTimeout` delay; STOP in `backoff`
+ * ends at once. `done`, `stopped` and `failed` are final; the output is the
  * {@link WorkerReport}. On its own the worker times its stop (`stopping.untilOwnDeadline`);
- * in a group, the group does (`stopping.untilGroupDeadline`, ended by `STOP_TIMEOUT`).
+ * in a group, the group does (`stopping.untilGroupDeadline`, ended by `STOP_TIMEOUT`),
+ * unless the STOP says `deadline: 'own'` (a worker removed from a running group).
  *
  * The invoke lives on `attempt`, the parent of `running` and `stopping`, so the work
  * actor stays alive (and its settlement observable) while the worker is stopping.
  *
- * Overridable with `.provide()`: the `work` actor, the `backoff` and `stopTimeout` delays.
+ * `work` may be a function or XState actor logic (run as a child of the `work` actor).
+ *
+ * Overridable with `.provide()`: the `work` actor, the `backoff`, `stopTimeout`,
+ * `resetAfter` and `restartWindow` delays.
  *
  * @example
  * ```ts
