@@ -85,6 +85,8 @@ export interface WorkerContext {
   attempts: number;
   /** Consecutive crashes: drives the backoff. */
   crashes: number;
+  /** The current attempt has run `backoff.resetAfterMs`. */
+  warmedUp: boolean;
   /** The delay of the current backoff, computed once when the crash happened. */
   delayMs: number;
   now: () => number;
@@ -200,8 +202,8 @@ function isAbortRejection(error: unknown, signal: AbortSignal | undefined): bool
  * (guard `threwFatalError`) and the `maxRestarts` limit (guard `restartLimitReached`; each
  * counted restart leaves the window with a delayed `RESTART_WINDOW_PASSED`) end in
  * `failed` as well. `attempt.running` is `warmingUp` until `backoff.resetAfterMs` has
- * passed (then `warm`, and the next crash starts from `initialMs` again), or `warm` at
- * once without it. STOP in `attempt.running` aborts the work's signal and waits in
+ * passed (then `warm`, and the next crash starts from `initialMs` again; guard
+ * `hasWarmUp`), or `warm` from the start without it. STOP in `attempt.running` aborts the work's signal and waits in
  * `attempt.stopping` for it to settle, up to the `stopTimeout` delay; STOP in `backoff`
  * ends at once. `done`, `stopped` and `failed` are final; the output is the
  * {@link WorkerReport}. On its own the worker times its stop (`stopping.untilOwnDeadline`);
@@ -247,8 +249,10 @@ export const workerMachine = setup({
     // One more restart would be more than `maxRestarts.count` within `withinMs`.
     restartLimitReached: ({ context }) =>
       context.maxRestarts !== undefined && context.recentRestarts >= context.maxRestarts.count,
-    resetsBackoff: ({ context }) => context.backoff.resetAfterMs !== undefined,
+    // This attempt has yet to run `resetAfterMs` (only when the option is set).
+    hasWarmUp: ({ context }) => context.backoff.resetAfterMs !== undefined && !context.warmedUp,
     timesItsOwnStop: ({ context }) => context.stopDeadline === 'own',
+    asksForOwnDeadline: ({ event }) => event.type === 'STOP' && event.deadline === 'own',
     isItsStopTimeout: ({ context, event }) =>
       event.type === 'STOP_TIMEOUT' && event.stopTimeoutMs === context.stopTimeoutMs,
   },
@@ -257,10 +261,10 @@ export const workerMachine = setup({
       attempts: ({ context }) => context.attempts + 1,
       controller: () => new AbortController(),
       nextAttemptAt: undefined,
+      warmedUp: false,
     }),
-    scheduleNextAttempt: assign({ nextAttemptAt: ({ context }) => context.now() + context.delayMs }),
     // Removed from a running group: the group holds no deadline for this one stop.
-    timeOwnStop: assign(({ event }) => (event.type === 'STOP' && event.deadline === 'own' ? { stopDeadline: 'own' as const } : {})),
+    timeOwnStop: assign({ stopDeadline: 'own' }),
     abortWork: ({ context }) => context.controller?.abort(stopReason),
     // The signal lives as long as the attempt: whatever the work started and left behind
     // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)
@@ -268,7 +272,7 @@ export const workerMachine = setup({
     markStopTimedOut: assign({ stopTimedOut: true }),
     recordFailure: assign(({ event }) => ('error' in event ? { errored: true, lastError: event.error } : {})),
     // The attempt ran `resetAfterMs`: its crash counts as the first again.
-    resetBackoff: assign({ crashes: 0 }),
+    resetBackoff: assign({ crashes: 0, warmedUp: true }),
     // Counted only under `maxRestarts`: each restart leaves the window `withinMs` later.
     countRestart: enqueueActions(({ context, enqueue }) => {
       if (context.maxRestarts === undefined) return;
@@ -328,6 +332,7 @@ export const workerMachine = setup({
     onEvent: input.onEvent,
     attempts: 0,
     crashes: 0,
+    warmedUp: false,
     delayMs: 0,
     errored: false,
     lastError: undefined,
@@ -359,8 +364,9 @@ export const workerMachine = setup({
             guard: 'restartsAfterExit',
             target: 'backoff',
             actions: [
-              assign({
-                delayMs: ({ context }) => backoffDelay(context.backoff, Math.max(1, context.crashes), context.random),
+              assign(({ context }) => {
+                const delayMs = backoffDelay(context.backoff, Math.max(1, context.crashes), context.random);
+                return { delayMs, nextAttemptAt: context.now() + delayMs };
               }),
               'countRestart',
               'reportExitedAndRestarting',
@@ -384,10 +390,11 @@ export const workerMachine = setup({
           {
             target: 'backoff',
             actions: [
-              'recordFailure',
-              assign(({ context }) => {
+              // One assign on the hot path of a crash loop: each assign copies the context.
+              assign(({ context, event }) => {
                 const crashes = context.crashes + 1;
-                return { crashes, delayMs: backoffDelay(context.backoff, crashes, context.random) };
+                const delayMs = backoffDelay(context.backoff, crashes, context.random);
+                return { crashes, delayMs, nextAttemptAt: context.now() + delayMs, errored: true, lastError: event.error };
               }),
               'countRestart',
               'reportCrashed',
@@ -398,19 +405,24 @@ export const workerMachine = setup({
       initial: 'running',
       states: {
         running: {
-          on: { STOP: { target: 'stopping', actions: ['timeOwnStop', 'abortWork'] } },
-          initial: 'started',
+          on: {
+            STOP: [
+              { guard: 'asksForOwnDeadline', target: 'stopping', actions: ['timeOwnStop', 'abortWork'] },
+              { target: 'stopping', actions: 'abortWork' },
+            ],
+          },
+          initial: 'warm',
           states: {
-            started: {
-              always: [{ guard: 'resetsBackoff', target: 'warmingUp' }, { target: 'warm' }],
+            // Past the warm-up, or there is none: a crash grows the delay, unless the warm-up
+            // just reset it. (With `resetAfterMs`, a new attempt passes through here into
+            // warmingUp at once; without it, nothing more happens.)
+            warm: {
+              always: { guard: 'hasWarmUp', target: 'warmingUp' },
             },
             // Younger than `backoff.resetAfterMs`: a crash now grows the delay.
             warmingUp: {
               after: { resetAfter: { target: 'warm', actions: 'resetBackoff' } },
             },
-            // Past the warm-up (or there is none): a crash now starts from `initialMs` if
-            // `resetAfterMs` is set, and grows the delay otherwise.
-            warm: {},
           },
         },
         stopping: {
@@ -430,7 +442,6 @@ export const workerMachine = setup({
       },
     },
     backoff: {
-      entry: 'scheduleNextAttempt',
       after: { backoff: { target: 'attempt' } },
       on: { STOP: { target: 'stopped' } },
     },
