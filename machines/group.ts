@@ -96,6 +96,12 @@ function notifyGroup(context: GroupContext, event: SupervisorEvent): void {
   if (!context.shard) notify(context.onEvent, event);
 }
 
+/** The children not final yet, in order: one walk of the finished list. */
+function liveChildren(context: GroupContext): string[] {
+  const finished = finishedIds(context);
+  return context.names.filter((name) => !finished.has(name));
+}
+
 function finishedIds(context: GroupContext): Set<string> {
   const ids = new Set<string>();
   for (let entry = context.finished; entry !== null; entry = entry.rest) ids.add(entry.id);
@@ -194,10 +200,7 @@ export const groupMachine = setup({
     // Decided from context alone, so the transition stays pure (no actor is read).
     // One walk of the finished list per STOP keeps it linear.
     forwardStop: enqueueActions(({ context, enqueue }) => {
-      const finished = finishedIds(context);
-      for (const name of context.names) {
-        if (!finished.has(name)) enqueue.sendTo(name, { type: 'STOP' });
-      }
+      for (const name of liveChildren(context)) enqueue.sendTo(name, { type: 'STOP' });
     }),
     scheduleStopDeadlines: enqueueActions(({ context, enqueue }) => {
       if (context.shard) return;
@@ -207,9 +210,8 @@ export const groupMachine = setup({
     }),
     forwardStopTimeout: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'STOP_DEADLINE' && event.type !== 'STOP_TIMEOUT') return;
-      const finished = finishedIds(context);
-      for (const name of context.names) {
-        if (!finished.has(name)) enqueue.sendTo(name, { type: 'STOP_TIMEOUT', stopTimeoutMs: event.stopTimeoutMs });
+      for (const name of liveChildren(context)) {
+        enqueue.sendTo(name, { type: 'STOP_TIMEOUT', stopTimeoutMs: event.stopTimeoutMs });
       }
     }),
     // Handled by ESCALATE: the root stops itself, an inner group passes the word up.
@@ -224,10 +226,9 @@ export const groupMachine = setup({
       const spec = event.worker;
       // A name in use (a live worker anywhere in the system, or a finished one here) is
       // ignored: `startGroup`'s add() refuses it with an error before sending.
-      const system_ = system as { get(id: string): unknown };
-      if (system_.get(spec.name) !== undefined) return;
-      if (context.names.includes(spec.name) && !context.members.has(spec.name)) return;
+      if (system.get(spec.name) !== undefined) return;
       const own = !context.names.includes(spec.name);
+      if (!own && !context.members.has(spec.name)) return;
       const shardNumber = own ? context.nextShard : freeShardNumber(context);
       const id = own ? spec.name : `shard-${shardNumber}`;
       enqueue.assign(({ spawn }) => {

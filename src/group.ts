@@ -4,7 +4,7 @@ import { groupMachine } from '../machines/group.js';
 import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
 import type { Logger } from './logger.js';
-import { checkBoolean, checkName, checkOneOf, checkOptions, checkSpec, checkSpecs, describe } from './options.js';
+import { checkBoolean, checkName, checkOneOf, checkOptions, checkSpec, checkSpecs, describe, summarize } from './options.js';
 import { groupMembers, memberStatus, type GroupMember, type WorkerStatus } from '../machines/status.js';
 import { notStarted, settle } from './settle.js';
 import { handleShutdownSignals } from './signals.js';
@@ -201,8 +201,7 @@ export async function runGroup(specs: readonly WorkerSpec[], options?: RunGroupO
 }
 
 function groupFailure(failed: WorkerReport, report: GroupReport): GroupFailure {
-  const { lastError } = failed;
-  const cause = !('lastError' in failed) ? '' : `: ${lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : describe(lastError)}`;
+  const cause = 'lastError' in failed ? `: ${summarize(failed.lastError)}` : '';
   const error = new Error(
     `worker '${failed.name}' failed after ${failed.attempts} attempt${failed.attempts === 1 ? '' : 's'}${cause}; the group was stopped (onGiveUp: 'escalate')`,
     { cause: failed.lastError },

@@ -9,6 +9,11 @@ export function describe(value: unknown): string {
   return show(value, { depth: 1, breakLength: Infinity });
 }
 
+/** A thrown value in one line's worth of words: `Name: message` for an Error, else as shown. */
+export function summarize(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
+}
+
 function fail(ErrorType: typeof TypeError | typeof RangeError, path: string, expected: string, value: unknown): never {
   throw new ErrorType(`Expected \`${path}\` to be ${expected}, got ${describe(value)}`);
 }

@@ -1,7 +1,6 @@
-import { inspect as show } from 'node:util';
 import type { WorkerStatus } from '../machines/status.js';
 import type { GroupHandle } from './group.js';
-import { checkFunction, checkOptions, describe } from './options.js';
+import { checkFunction, checkOptions, describe, summarize } from './options.js';
 
 /** Options of {@link renderStatus}. */
 export interface RenderStatusOptions {
@@ -14,8 +13,7 @@ export interface RenderStatusOptions {
 const columns = ['WORKER', 'STATE', 'ATTEMPTS', 'RESTARTS', 'NEXT ATTEMPT', 'LAST ERROR'] as const;
 
 function errorText(error: unknown, width: number): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : show(error, { breakLength: Infinity });
-  const line = text.split('\n')[0] ?? '';
+  const line = summarize(error).split('\n')[0] ?? '';
   return line.length > width ? `${line.slice(0, width - 1)}…` : line;
 }
 
