@@ -3,11 +3,12 @@ import {
   assign,
   createActor,
   enqueueActions,
-  fromPromise,
   setup,
   stateIn,
   type AnyActorLogic,
   type AnyActorRef,
+  type PromiseActorLogic,
+  type PromiseSnapshot,
 } from 'xstate';
 import { backoffDelay, resolveBackoff, type BackoffPolicy } from './backoff.js';
 import { isFatal } from './fatal.js';
@@ -111,51 +112,82 @@ export interface WorkerContext {
   controller: AbortController | undefined;
 }
 
+/** The events of a promise actor, named as XState's `fromPromise` names them (the inspector shows these). */
+const resolved = 'xstate.promise.resolve';
+const rejected = 'xstate.promise.reject';
+
+/** For actor-logic work: what to do when the attempt's actor is stopped from outside. */
+const onActorStopped = new WeakMap<AnyActorRef, () => void>();
+
 /**
- * Runs the work once. XState aborts `signal` when this actor is stopped from outside
- * (but never waits for the promise); the worker's own STOP aborts `controller` and keeps
- * this actor alive until the promise settles. Both reach the work as one signal.
+ * Runs the work once: a promise actor, as `fromPromise` makes, with one difference: its
+ * abort signal is the worker's own `input.controller`, not a second controller of its own.
+ * XState's `fromPromise` aborts its own signal when the actor is stopped, which the worker
+ * cannot do on STOP without stopping the actor (and XState never waits for the promise), so
+ * a `fromPromise` here needed two controllers and a listener linking them per attempt (about
+ * a third of a worker's heap went to abort signals). Here the worker aborts the controller on
+ * STOP and keeps the actor alive until the promise settles; stopping the actor from outside
+ * (its worker or group stopped) aborts the same controller.
  */
-export const workLogic = fromPromise<unknown, WorkInput>(({ input, signal, self }) => {
-  const { controller } = input;
-  const forward = (): void => controller.abort(signal.reason);
-  if (signal.aborted) forward();
-  else signal.addEventListener('abort', forward, { once: true });
-  const unlink = (): void => signal.removeEventListener('abort', forward);
-  const context = { signal: controller.signal, name: input.name, attempt: input.attempt };
-  if (typeof input.work !== 'function') {
-    return runLogic(input.work, context, self, signal).finally(unlink);
-  }
-  let result: unknown;
+export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
+  getInitialSnapshot: (_, input) => ({ status: 'active', output: undefined, error: undefined, input }),
+  start: (snapshot, { self }) => {
+    if (snapshot.status !== 'active' || snapshot.input === undefined) return;
+    const settled = (type: typeof resolved | typeof rejected) => (data: unknown) => {
+      if (self.getSnapshot().status === 'active') self.send({ type, data });
+    };
+    startWork(snapshot.input, self).then(settled(resolved), settled(rejected));
+  },
+  transition: (snapshot, event, { self }) => {
+    if (snapshot.status !== 'active') return snapshot;
+    switch (event.type) {
+      case resolved:
+        return { ...snapshot, status: 'done', output: event.data, input: undefined };
+      case rejected:
+        return { ...snapshot, status: 'error', error: event.data, input: undefined };
+      case 'xstate.stop': {
+        onActorStopped.get(self)?.();
+        snapshot.input?.controller.abort(endReason);
+        return { ...snapshot, status: 'stopped', input: undefined };
+      }
+      default:
+        return snapshot;
+    }
+  },
+  getPersistedSnapshot: (snapshot) => snapshot,
+  restoreSnapshot: (snapshot) => snapshot as PromiseSnapshot<unknown, WorkInput>,
+};
+
+/** Calls the work (or starts its actor logic) with the attempt's signal, as a promise. */
+function startWork(input: WorkInput, self: AnyActorRef): Promise<unknown> {
+  const context = { signal: input.controller.signal, name: input.name, attempt: input.attempt };
+  if (typeof input.work !== 'function') return runLogic(input.work, context, self);
   try {
-    result = input.work(context);
+    return Promise.resolve(input.work(context));
   } catch (error) {
-    unlink();
     // Any thrown value is a crash and is reported as it was thrown, Error or not.
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     return Promise.reject(error);
   }
-  return Promise.resolve(result).finally(unlink);
-});
+}
 
 /**
  * Runs actor logic as one attempt, as a child of the attempt's promise actor (so it shares
  * the system: the inspector sees it, a simulated clock drives it). Its completion or final
  * state resolves, its error rejects. When the attempt's signal aborts (STOP), a machine
  * that can take a `STOP` event gets one and is awaited; any other logic is stopped at
- * once. When the promise actor itself is stopped (`stopped`), the logic is stopped at once.
+ * once. When the promise actor itself is stopped from outside, the logic is stopped at once.
  */
 function runLogic(
   logic: AnyActorLogic,
   input: { signal: AbortSignal; name: string; attempt: number },
   parent: AnyActorRef,
-  stopped: AbortSignal,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = createActor(logic, { parent, input });
     const end = (): void => {
       input.signal.removeEventListener('abort', onStop);
-      stopped.removeEventListener('abort', onStopped);
+      onActorStopped.delete(parent);
     };
     const onStop = (): void => {
       const snapshot = child.getSnapshot() as { status: string; can?: (event: { type: string }) => boolean };
@@ -184,7 +216,7 @@ function runLogic(
       },
     });
     input.signal.addEventListener('abort', onStop, { once: true });
-    stopped.addEventListener('abort', onStopped, { once: true });
+    onActorStopped.set(parent, onStopped);
     child.start();
   });
 }
