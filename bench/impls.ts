@@ -3,6 +3,7 @@
 // ends the worker; stop = abort every work's signal and wait until every work settled).
 import { Duration, Effect, Fiber, Schedule } from 'effect';
 import pRetry from 'p-retry';
+import { assign, createActor, fromPromise, setup } from 'xstate';
 import { runGroup, type Work } from '../src/index.js';
 
 export interface BenchWorker {
@@ -143,8 +144,64 @@ const effectGroup: Impl = (workers, backoff) => {
   };
 };
 
+/**
+ * The floor of any design where each worker is an XState machine actor and each attempt a
+ * promise actor: a bare machine per worker (running ⇄ backoff, a delayed transition), each
+ * a root actor, nothing else: no restart policy, no stop deadline,
+ * no status, no events, no report. XState never waits for an aborted promise actor, so
+ * stop() waits on the work promises itself (as for p-retry and Effect).
+ */
+const xstateBare: Impl = (workers, backoff) => {
+  const { track, settled } = tracker();
+  const bareWorker = setup({
+    types: { input: {} as { name: string; work: Work }, context: {} as { name: string; work: Work; attempt: number; crashes: number } },
+    actors: {
+      work: fromPromise<unknown, { name: string; work: Work; attempt: number }>(({ input, signal }) =>
+        track(Promise.resolve().then(() => input.work({ signal, name: input.name, attempt: input.attempt }))),
+      ),
+    },
+    delays: {
+      backoff: ({ context }) => Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** (context.crashes - 1)),
+    },
+  }).createMachine({
+    context: ({ input }) => ({ name: input.name, work: input.work, attempt: 0, crashes: 0 }),
+    initial: 'running',
+    states: {
+      running: {
+        entry: assign({ attempt: ({ context }) => context.attempt + 1 }),
+        invoke: {
+          src: 'work',
+          input: ({ context }) => ({ name: context.name, work: context.work, attempt: context.attempt }),
+          onDone: 'done',
+          onError: { target: 'backoff', actions: assign({ crashes: ({ context }) => context.crashes + 1 }) },
+        },
+        on: { STOP: 'stopped' },
+      },
+      backoff: { after: { backoff: 'running' }, on: { STOP: 'stopped' } },
+      done: { type: 'final' },
+      stopped: { type: 'final' },
+    },
+  });
+  const zeroIsImmediate = {
+    setTimeout: (callback: () => void, ms: number) => (ms > 0 ? setTimeout(callback, ms) : setImmediate(callback)),
+    clearTimeout: (handle: unknown) => {
+      clearTimeout(handle as NodeJS.Timeout);
+      clearImmediate(handle as NodeJS.Immediate);
+    },
+  };
+  // Root actors: one parent of N children would stop them in O(N²) (see the README).
+  const actors = workers.map((worker) => createActor(bareWorker, { input: worker, clock: zeroIsImmediate }).start());
+  return {
+    async stop() {
+      for (const actor of actors) actor.send({ type: 'STOP' });
+      await settled();
+    },
+  };
+};
+
 export const impls: Record<string, Impl> = {
   'xstate-supervisor': xstateSupervisor,
+  'xstate-bare': xstateBare,
   baseline,
   'p-retry': pRetryGroup,
   effect: effectGroup,
