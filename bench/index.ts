@@ -68,6 +68,8 @@ if (!argv.includes('--table')) {
   const spawn10k = measure('spawn-stop', ['10000'], names, true);
   const spawn100k = measure('spawn-stop', ['100000'], names, false);
   const storm = measure('restart-storm', ['100', '1000'], names, true);
+  // The same crash loop in a large group: every worker in backoff holds a pending timer.
+  const wideStorm = measure('restart-storm', ['10000', '2'], names, false);
   const idling = measure('idle', ['10000'], names, false);
   // Effect sleeps through setTimeout even for a zero delay (≥ 1 ms in Node):
   // a million restarts would take over 16 minutes. It soaks with `--impl effect`.
@@ -75,13 +77,14 @@ if (!argv.includes('--table')) {
 
   const base = 'baseline';
   const lines = [
-    '| implementation | spawn-stop 10k: CPU/worker | ratio | heap/worker | start / stop | 100k ÷ 10k CPU | restart-storm 100×1000: CPU/restart | ratio | idle 10k: timers, CPU ms/s | soak 1M: heap growth |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| implementation | spawn-stop 10k: CPU/worker | ratio | heap/worker | start / stop | 100k ÷ 10k CPU | restart-storm 100×1000: CPU/restart | ratio | restart-storm 10k×2: CPU/restart | idle 10k: timers, CPU ms/s | soak 1M: heap growth |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const impl of [...names, 'python-seed']) {
     const s10 = by(spawn10k, impl);
     const s100 = by(spawn100k, impl);
     const st = by(storm, impl);
+    const wide = by(wideStorm, impl);
     const id = by(idling, impl);
     const so = by(soaking, impl);
     if (!s10 && !st) continue;
@@ -89,7 +92,7 @@ if (!argv.includes('--table')) {
       `| ${impl} | ${fmt(number(s10, 'cpu_us_per_worker'), 1)} µs | ${ratio(number(s10, 'cpu_us_per_worker'), number(by(spawn10k, base), 'cpu_us_per_worker'))} | ` +
         `${fmt(number(s10, 'heap_per_worker_bytes') || number(s10, 'rss_per_worker_bytes'))} B | ${fmt(number(s10, 'start_ms'))} / ${fmt(number(s10, 'stop_ms'))} ms | ` +
         `${ratio(number(s100, 'cpu_ms_total'), number(s10, 'cpu_ms_total'))} | ${fmt(number(st, 'cpu_us_per_restart'), 1)} µs | ` +
-        `${ratio(number(st, 'cpu_us_per_restart'), number(by(storm, base), 'cpu_us_per_restart'))} | ` +
+        `${ratio(number(st, 'cpu_us_per_restart'), number(by(storm, base), 'cpu_us_per_restart'))} | ${fmt(number(wide, 'cpu_us_per_restart'), 1)} µs | ` +
         `${id ? `${fmt(number(id, 'timers'))}, ${fmt(number(id, 'cpu_ms_per_s'), 2)}` : '–'} | ${so ? `${fmt(number(so, 'heap_growth_bytes'))} B` : '–'} |`,
     );
   }
