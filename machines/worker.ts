@@ -67,7 +67,7 @@ export interface WorkInput {
   work: WorkerSpec['work'];
   name: string;
   attempt: number;
-  /** Aborted by the worker on STOP; the actor links its own stop signal to it too. */
+  /** The attempt's signal: aborted by the worker on STOP, and by the work actor when it is stopped from outside. */
   controller: AbortController;
 }
 
