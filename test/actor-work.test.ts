@@ -172,6 +172,15 @@ describe('actor logic as work', () => {
     expect(log).toEqual(['listen #1', 'cleanup']);
   });
 
+  test('stopping the worker actor from outside stops even a machine that handles STOP at once', () => {
+    const log: string[] = [];
+    const { actor, logic } = startLogicWorker(jobMachine({ graceful: true, log }));
+    const job = logic();
+    actor.stop(); // no STOP event: the worker is gone, so nothing would wait for a cleanup
+    expect(job.getSnapshot().status).toBe('stopped');
+    expect(log).toEqual(['start job#1']);
+  });
+
   test('fromObservable: completing is a clean return, an error a crash', async () => {
     const observers: Array<{ error: (error: unknown) => void; complete: () => void }> = [];
     const logic = fromObservable<number, JobInput>(() => ({
