@@ -4,6 +4,7 @@
 import { Duration, Effect, Fiber, Schedule } from 'effect';
 import pRetry from 'p-retry';
 import { assign, createActor, fromPromise, setup } from 'xstate';
+import { nodeClock } from '../src/clock.js';
 import { runGroup, type Work } from '../src/index.js';
 
 export interface BenchWorker {
@@ -182,15 +183,9 @@ const xstateBare: Impl = (workers, backoff) => {
       stopped: { type: 'final' },
     },
   });
-  const zeroIsImmediate = {
-    setTimeout: (callback: () => void, ms: number) => (ms > 0 ? setTimeout(callback, ms) : setImmediate(callback)),
-    clearTimeout: (handle: unknown) => {
-      clearTimeout(handle as NodeJS.Timeout);
-      clearImmediate(handle as NodeJS.Immediate);
-    },
-  };
+  // The package's clock (a zero delay is a setImmediate), so both yield alike on restart.
   // Root actors: one parent of N children would stop them in O(N²) (see the README).
-  const actors = workers.map((worker) => createActor(bareWorker, { input: worker, clock: zeroIsImmediate }).start());
+  const actors = workers.map((worker) => createActor(bareWorker, { input: worker, clock: nodeClock }).start());
   return {
     async stop() {
       for (const actor of actors) actor.send({ type: 'STOP' });
