@@ -1,7 +1,8 @@
 // Not a speed target (those live in `npm run bench`): a proof of shape. A group of 20k
 // workers must start and stop in about 10× the CPU time of 2k, not 100× (quadratic).
 import { describe, expect, test } from 'vitest';
-import { runGroup } from '../src/index.js';
+import { createActor } from 'xstate';
+import { groupMachine, runGroup, workerMachine } from '../src/index.js';
 import { aborted, deferred } from './helpers.js';
 
 async function startAndStop(n: number): Promise<number> {
@@ -42,9 +43,7 @@ describe('context shape', () => {
   // of about 20 properties or more into a dictionary object, and each later copy of it took
   // about 4 µs instead of 0.2 µs: a crash loop paid for several per restart. The fixed
   // settings therefore live in one `config` object; this keeps the property counts in check.
-  test('the worker and group contexts stay small enough to remain fast objects', async () => {
-    const { createActor } = await import('xstate');
-    const { groupMachine, workerMachine } = await import('../src/index.js');
+  test('the worker and group contexts stay small enough to remain fast objects', () => {
     const worker = createActor(workerMachine, { input: { name: 'w', work: () => new Promise(() => {}) } }).start();
     const group = createActor(groupMachine, { input: { workers: [] } }).start();
     expect(Object.keys(worker.getSnapshot().context).length).toBeLessThanOrEqual(16);
