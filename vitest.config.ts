@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// The fast suite a contributor runs on every save (`npm test`). Slow suites — scale, leaks,
+// real processes and threads, packing, browsers, Prometheus — live under test/slow/ and run
+// with `npm run test:slow` (vitest.slow.config.ts); CI runs both.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Real-process tests start a child Node process through tsx; give them room on 2 cores.
+    exclude: ['test/slow/**', '**/node_modules/**'],
     testTimeout: 20_000,
-    // The leak tests measure the heap after a forced collection.
-    execArgv: ['--expose-gc'],
   },
 });

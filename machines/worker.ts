@@ -1,15 +1,5 @@
-import {
-  and,
-  assign,
-  createActor,
-  enqueueActions,
-  setup,
-  stateIn,
-  type AnyActorLogic,
-  type AnyActorRef,
-  type PromiseActorLogic,
-  type PromiseSnapshot,
-} from 'xstate';
+import { and, assign, enqueueActions, setup, stateIn } from 'xstate';
+import { endReason, isAbortRejection, stopReason, workLogic } from './attempt.js';
 import { backoffDelay, resolveBackoff, type BackoffPolicy } from './backoff.js';
 import { isFatal } from './fatal.js';
 import { notify } from './notify.js';
@@ -19,15 +9,6 @@ import type {
   WorkerReport,
   WorkerSpec,
 } from './types.js';
-
-/**
- * The abort reason of a STOP: an `AbortError`, as `abort()` would make, but one for all
- * workers. Building a DOMException captures a stack; a group of N stopping workers paid
- * for N of them.
- */
-const stopReason = new DOMException('The worker was asked to stop', 'AbortError');
-/** The abort reason once an attempt is over (it crashed, returned or was cut off). */
-const endReason = new DOMException('The attempt has ended', 'AbortError');
 
 /** The default of `stopTimeoutMs`. */
 export const defaultStopTimeoutMs = 10_000;
@@ -61,15 +42,6 @@ export type WorkerEvent =
   | { type: 'STOP'; deadline?: 'own' }
   | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number }
   | { type: 'RESTART_WINDOW_PASSED' };
-
-/** What the invoked `work` actor receives. */
-export interface WorkInput {
-  work: WorkerSpec['work'];
-  name: string;
-  attempt: number;
-  /** The attempt's signal: aborted by the worker on STOP, and by the work actor when it is stopped from outside. */
-  controller: AbortController;
-}
 
 /** What a worker was started with: fixed for its lifetime. */
 export interface WorkerConfig {
@@ -110,129 +82,6 @@ export interface WorkerContext {
   outcome: WorkerReport['outcome'] | undefined;
   /** The current attempt's abort controller; STOP aborts it. */
   controller: AbortController | undefined;
-}
-
-/** The events of a promise actor, named as XState's `fromPromise` names them (the inspector shows these). */
-const resolved = 'xstate.promise.resolve';
-const rejected = 'xstate.promise.reject';
-
-/** For actor-logic work: what to do when the attempt's actor is stopped from outside. */
-const onActorStopped = new WeakMap<AnyActorRef, () => void>();
-
-/**
- * Runs the work once: a promise actor, as `fromPromise` makes, with one difference: its
- * abort signal is the worker's own `input.controller`, not a second controller of its own.
- * XState's `fromPromise` aborts its own signal when the actor is stopped, which the worker
- * cannot do on STOP without stopping the actor (and XState never waits for the promise), so
- * a `fromPromise` here needed two controllers and a listener linking them per attempt (the
- * second one cost about 1.9 KB of a worker's 8.6 KB of heap). Here the worker aborts the controller on
- * STOP and keeps the actor alive until the promise settles; stopping the actor from outside
- * (its worker or group stopped) aborts the same controller.
- */
-export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
-  getInitialSnapshot: (_, input) => ({ status: 'active', output: undefined, error: undefined, input }),
-  start: (snapshot, { self }) => {
-    if (snapshot.status !== 'active' || snapshot.input === undefined) return;
-    const settled = (type: typeof resolved | typeof rejected) => (data: unknown) => {
-      if (self.getSnapshot().status === 'active') self.send({ type, data });
-    };
-    startWork(snapshot.input, self).then(settled(resolved), settled(rejected));
-  },
-  transition: (snapshot, event, { self }) => {
-    if (snapshot.status !== 'active') return snapshot;
-    switch (event.type) {
-      case resolved:
-        return { ...snapshot, status: 'done', output: event.data, input: undefined };
-      case rejected:
-        return { ...snapshot, status: 'error', error: event.data, input: undefined };
-      case 'xstate.stop': {
-        onActorStopped.get(self)?.();
-        snapshot.input?.controller.abort(endReason);
-        return { ...snapshot, status: 'stopped', input: undefined };
-      }
-      default:
-        return snapshot;
-    }
-  },
-  getPersistedSnapshot: (snapshot) => snapshot,
-  restoreSnapshot: (snapshot) => snapshot as PromiseSnapshot<unknown, WorkInput>,
-};
-
-/** Calls the work (or starts its actor logic) with the attempt's signal, as a promise. */
-function startWork(input: WorkInput, self: AnyActorRef): Promise<unknown> {
-  const context = { signal: input.controller.signal, name: input.name, attempt: input.attempt };
-  if (typeof input.work !== 'function') return runLogic(input.work, context, self);
-  try {
-    return Promise.resolve(input.work(context));
-  } catch (error) {
-    // Any thrown value is a crash and is reported as it was thrown, Error or not.
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    return Promise.reject(error);
-  }
-}
-
-/**
- * Runs actor logic as one attempt, as a child of the attempt's promise actor (so it shares
- * the system: the inspector sees it, a simulated clock drives it). Its completion or final
- * state resolves, its error rejects. When the attempt's signal aborts (STOP), a machine
- * that can take a `STOP` event gets one and is awaited; any other logic is stopped at
- * once. When the promise actor itself is stopped from outside, the logic is stopped at once.
- */
-function runLogic(
-  logic: AnyActorLogic,
-  input: { signal: AbortSignal; name: string; attempt: number },
-  parent: AnyActorRef,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const child = createActor(logic, { parent, input });
-    const end = (): void => {
-      input.signal.removeEventListener('abort', onStop);
-      onActorStopped.delete(parent);
-    };
-    const onStop = (): void => {
-      const snapshot = child.getSnapshot() as { status: string; can?: (event: { type: string }) => boolean };
-      if (snapshot.status === 'active' && snapshot.can?.({ type: 'STOP' }) === true) {
-        child.send({ type: 'STOP' });
-        return;
-      }
-      end();
-      stopChild(child);
-      resolve(undefined);
-    };
-    const onStopped = (): void => {
-      end();
-      stopChild(child);
-    };
-    child.subscribe({
-      complete: () => {
-        end();
-        resolve((child.getSnapshot() as { output?: unknown }).output);
-      },
-      error: (error) => {
-        end();
-        // Any thrown value is a crash and is reported as it was thrown, Error or not.
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-        reject(error);
-      },
-    });
-    input.signal.addEventListener('abort', onStop, { once: true });
-    onActorStopped.set(parent, onStopped);
-    child.start();
-  });
-}
-
-/**
- * Stops an actor created with a `parent`, which refuses `stop()` ("A non-root actor cannot
- * be stopped directly"). This is what XState's own `stopChild` does for a parent.
- */
-function stopChild(child: AnyActorRef): void {
-  (child as unknown as { _stop(): void })._stop();
-}
-
-/** A rejection that only says "I was aborted" is how work settles on STOP, not a fault. */
-function isAbortRejection(error: unknown, signal: AbortSignal | undefined): boolean {
-  if (signal !== undefined && error === signal.reason) return true;
-  return error instanceof Error && error.name === 'AbortError';
 }
 
 /**

@@ -6,6 +6,7 @@ import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionOb
 import type { Logger } from './logger.js';
 import { checkBoolean, checkName, checkOneOf, checkOptions, checkSpec, checkSpecs, describe, summarize } from './options.js';
 import { groupMembers, memberStatus, type GroupMember, type WorkerStatus } from '../machines/status.js';
+import { GroupObserver, registerObserver } from './observe.js';
 import { notStarted, settle } from './settle.js';
 import { handleShutdownSignals } from './signals.js';
 
@@ -90,8 +91,17 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
   const installSignals = checkBoolean(raw.installSignals, 'installSignals', true);
   const onGiveUp = raw.onGiveUp === undefined ? 'isolate' : checkOneOf(raw.onGiveUp, 'onGiveUp', ['isolate', 'escalate']);
 
+  const observer = new GroupObserver();
+  const handler = eventHandler(logger, onEvent);
   const actor = createActor(groupMachine, {
-    input: { workers, onGiveUp, onEvent: eventHandler(logger, onEvent) },
+    input: {
+      workers,
+      onGiveUp,
+      onEvent: handler === undefined ? observer.handle : (event) => {
+        observer.handle(event);
+        handler(event);
+      },
+    },
     clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });
@@ -134,7 +144,7 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
     return snapshot.value === 'running' ? undefined : 'it is stopping';
   };
 
-  return {
+  const handle: GroupHandle = {
     actor,
     done,
     stop() {
@@ -161,6 +171,7 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
       const { report, actor: worker } = member;
       if (report !== undefined || worker === undefined) {
         actor.send({ type: 'REMOVE', name });
+        observer.forget(name);
         return report ?? notStarted(name);
       }
       const removed = new Promise<WorkerReport>((resolve) => {
@@ -171,10 +182,13 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
         });
       });
       actor.send({ type: 'REMOVE', name });
+      observer.forget(name);
       return removed;
     },
     status: () => members().map(memberStatus),
   };
+  registerObserver(handle, observer);
+  return handle;
 }
 
 /**

@@ -9,7 +9,8 @@ export { supervise, type SuperviseOptions } from './supervise.js';
 export type { Logger } from './logger.js';
 export type { InspectionObserver } from './hooks.js';
 export { FatalError } from '../machines/fatal.js';
-export { workerMachine, type WorkerInput, type WorkInput } from '../machines/worker.js';
+export { workerMachine, type WorkerInput } from '../machines/worker.js';
+export type { WorkInput } from '../machines/attempt.js';
 export { groupMachine, type GroupInput } from '../machines/group.js';
 export type { BackoffOptions } from '../machines/backoff.js';
 export type {

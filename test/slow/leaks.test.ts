@@ -3,8 +3,8 @@
 // restarts.
 import { getEventListeners } from 'node:events';
 import { describe, expect, test } from 'vitest';
-import { runGroup, supervise } from '../src/index.js';
-import { aborted, eventRecorder } from './helpers.js';
+import { runGroup, supervise } from '../../src/index.js';
+import { aborted, eventRecorder } from '../helpers.js';
 
 const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind === 'Immediate').length;
 

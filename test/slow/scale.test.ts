@@ -2,8 +2,8 @@
 // workers must start and stop in about 10× the CPU time of 2k, not 100× (quadratic).
 import { describe, expect, test } from 'vitest';
 import { createActor } from 'xstate';
-import { groupMachine, runGroup, workerMachine } from '../src/index.js';
-import { aborted, deferred } from './helpers.js';
+import { groupMachine, runGroup, workerMachine } from '../../src/index.js';
+import { aborted, deferred } from '../helpers.js';
 
 async function startAndStop(n: number): Promise<number> {
   const allStarted = deferred();

@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
-const fixture = fileURLToPath(new URL('./fixtures/signal-group.ts', import.meta.url));
-const root = fileURLToPath(new URL('..', import.meta.url));
+const fixture = fileURLToPath(new URL('../fixtures/signal-group.ts', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function run(mode: 'graceful' | 'stuck') {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], {
