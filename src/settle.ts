@@ -43,7 +43,8 @@ export function settle<TOutput>(
   signal: AbortSignal | undefined,
   cleanup: () => void,
 ): Promise<TOutput> {
-  const isGroup = actor.logic === groupMachine;
+  // By the machine's id, which `.provide()` keeps: a provided group machine is still one.
+  const isGroup = (actor.logic as { id?: unknown }).id === groupMachine.id;
   return new Promise((resolve, reject) => {
     const keepAlive = setInterval(() => {}, maxTimerMs);
     const send = (): void => actor.send({ type: 'STOP' });
