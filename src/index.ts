@@ -23,3 +23,5 @@ export type {
   WorkerReport,
   WorkerSpec,
 } from '../machines/types.js';
+export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
+export { groupMetrics, metricsContentType } from './metrics.js';
