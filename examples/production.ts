@@ -1,6 +1,6 @@
 // The program examples/kubernetes/deployment.yaml and examples/systemd/ run: a group that
 // escalates, probes and metrics on port 9464, JSON logs through pino.
-// Build it with the package (`tsc`) and run `node dist/examples/production.js`.
+// In your project it imports from 'xstate-supervisor' and is built to dist/main.js, which both run.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { serveGroup, startGroup, type GroupFailure, type Work } from '../src/index.js';

@@ -12,6 +12,7 @@ interface Probe {
   timeoutSeconds: number;
 }
 interface Container {
+  command: string[];
   ports: Array<{ name: string; containerPort: number }>;
   lifecycle: { preStop: { sleep: { seconds: number } } };
   startupProbe: Probe;
@@ -40,11 +41,11 @@ function readmeProbe(kind: string) {
   return { path: cells[2], periodSeconds: Number(cells[3]), failureThreshold: Number(cells[4]), timeoutSeconds: Number(cells[5]) };
 }
 
-describe('examples/kubernetes', () => {
-  const deployment = parse(read('examples/kubernetes/deployment.yaml')) as Deployment;
-  const pod = deployment.spec.template;
-  const container = pod.spec.containers[0] as Container;
+const deployment = parse(read('examples/kubernetes/deployment.yaml')) as Deployment;
+const pod = deployment.spec.template;
+const container = pod.spec.containers[0] as Container;
 
+describe('examples/kubernetes', () => {
   test('is a Deployment whose probes port is the program\'s', () => {
     expect(deployment.kind).toBe('Deployment');
     expect(programPort).toBe(9464);
@@ -97,6 +98,7 @@ describe('examples/systemd', () => {
   });
 
   test('runs the program the Deployment runs', () => {
-    expect(service.get('ExecStart')).toBe('/usr/bin/node dist/examples/production.js');
+    expect(service.get('ExecStart')).toBe('/usr/bin/node dist/main.js');
+    expect(container.command).toEqual(['node', 'dist/main.js']);
   });
 });
