@@ -142,7 +142,7 @@ function sendJson(response: ServerResponse, statusCode: number, body: unknown): 
  * - `GET /status`: `group.status()` as JSON, each `lastError` as its `Name: message`.
  *
  * Bodies are JSON saying why. The server never keeps the process alive on its own (it is
- * unref'd) and closes itself once `group.done` settles. Rejects with a TypeError/RangeError
+ * unref'd) and closes itself once the group has ended. Rejects with a TypeError/RangeError
  * for a bad option, and with an Error when the port is in use.
  *
  * @example
@@ -229,8 +229,13 @@ export async function serveGroup(group: GroupHandle, options?: ServeGroupOptions
     });
     return closed;
   };
-  // Settled either way: the group supervises nothing any more.
-  void handle.done.then(close, close);
+  // The group's actor ended: it supervises nothing any more. Watched on the actor, not on
+  // `done`: a handler on `done` would hide an escalation's rejection that the program
+  // leaves unhandled, and the process would exit 0 instead of failing.
+  const closeOnEnd = () => void close();
+  handle.actor.subscribe({ complete: closeOnEnd, error: closeOnEnd });
+  // It may have ended while the server started listening.
+  if (handle.actor.getSnapshot().status !== 'active') closeOnEnd();
 
   const { address, family } = server.address() as AddressInfo;
   const shown = family === 'IPv6' ? `[${address}]` : address;
