@@ -23,3 +23,4 @@ export type {
   WorkerReport,
   WorkerSpec,
 } from '../machines/types.js';
+export { installIndexedScheduler } from '../machines/scheduler.js';
