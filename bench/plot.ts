@@ -24,9 +24,9 @@ function ticks(min: number, max: number): number[] {
 }
 
 export function plotSvg(series: readonly Series[], options: { title: string; x: string; y: string; note?: string }): string {
-  const width = 720;
+  const width = 820;
   const height = 440;
-  const margin = { left: 70, right: 200, top: 40, bottom: 60 };
+  const margin = { left: 70, right: 300, top: 40, bottom: 60 };
   const all = series.flatMap((line) => line.points);
   if (all.length === 0) throw new RangeError('plotSvg: no points');
   const xs = all.map(([x]) => x);
