@@ -2,6 +2,7 @@ import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
 import { getName } from '../machines/names.js';
+import { installIndexedScheduler } from '../machines/scheduler.js';
 import { failedReport, slotAt } from '../machines/tree.js';
 import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
@@ -128,6 +129,7 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
     clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });
+  installIndexedScheduler(actor); // an actor stop cancels its own timers, not a scan of the system's
   // An already aborted signal runs no work: the actor is never started.
   const notRun: GroupReport | undefined = signal?.aborted
     ? { outcome: 'stopped', workers: workers.map(({ name }) => notStarted(name)) }

@@ -25,3 +25,4 @@ export type {
 } from '../machines/types.js';
 export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
 export { groupMetrics, metricsContentType } from './metrics.js';
+export { installIndexedScheduler } from '../machines/scheduler.js';
