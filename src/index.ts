@@ -23,3 +23,4 @@ export type {
   WorkerReport,
   WorkerSpec,
 } from '../machines/types.js';
+export { createLiveView, type LiveView } from './view/live-view.js';
