@@ -108,6 +108,8 @@ export function chartGraph(root: AnyStateNode): ElkNode {
     }
   }
 
+  // Before the edges are listed: it adds the edges from the initial markers.
+  const tree = toElk(root);
   const elkEdges: ElkExtendedEdge[] = [];
   let n = 0;
   for (const edge of edges.values()) {
@@ -147,7 +149,7 @@ export function chartGraph(root: AnyStateNode): ElkNode {
       'elk.json.edgeCoords': 'ROOT',
       'elk.padding': '[top=8,left=8,bottom=8,right=8]',
     },
-    children: [toElk(root)],
+    children: [tree],
     edges: elkEdges,
   };
 }

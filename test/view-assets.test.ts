@@ -26,6 +26,10 @@ describe('the live view page, built by scripts/view-assets.ts', () => {
     // Transitions with the same source, target and event share an edge (their guards joined).
     const labelled = chart.edges.filter((edge) => !edge.source.endsWith('#initial'));
     expect(labelled.reduce((sum, edge) => sum + Math.max(1, edge.label.split('\n').length - 1), 0)).toBe(transitions);
+    // Each compound state's initial marker points at its initial child.
+    const initials = chart.edges.filter((edge) => edge.source.endsWith('#initial')).map((edge) => [edge.source, edge.target]);
+    expect(initials).toContainEqual(['worker#initial', 'worker.attempt']);
+    expect(initials).toHaveLength(chart.nodes.filter((node) => node.kind === 'initial').length);
     for (const edge of chart.edges) {
       expect(edge.points.length).toBeGreaterThanOrEqual(2);
       for (const [x, y] of edge.points) {
