@@ -119,8 +119,9 @@ export function createLiveView(group: GroupHandle): LiveView {
     state.record(event);
     schedule();
   });
-  const ended = (): void => schedule();
-  group.done.then(ended, ended);
+  // The group ending changes its state: watched on the actor, not on `done`, where a handler
+  // would hide an escalation's rejection that the program leaves unhandled.
+  const ending = group.actor.subscribe({ complete: schedule, error: schedule });
 
   const drop = (client: ServerResponse): void => {
     if (!clients.delete(client)) return;
@@ -207,6 +208,7 @@ export function createLiveView(group: GroupHandle): LiveView {
       if (closed) return;
       closed = true;
       unsubscribe();
+      ending.unsubscribe();
       clearTimeout(flushTimer);
       for (const client of [...clients]) drop(client);
     },
