@@ -26,3 +26,4 @@ export type {
 export { createLiveView, type LiveView } from './view/live-view.js';
 export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
 export { groupMetrics, metricsContentType } from './metrics.js';
+export { installIndexedScheduler } from '../machines/scheduler.js';
