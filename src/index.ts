@@ -23,6 +23,7 @@ export type {
   WorkerReport,
   WorkerSpec,
 } from '../machines/types.js';
+export { createLiveView, type LiveView } from './view/live-view.js';
 export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
 export { groupMetrics, metricsContentType } from './metrics.js';
 export { installIndexedScheduler } from '../machines/scheduler.js';
