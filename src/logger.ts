@@ -66,6 +66,9 @@ export function logEvent(logger: Logger, event: SupervisorEvent): void {
         logger.info(`worker ${event.name} stopped`);
       }
       return;
+    case 'worker.hung':
+      logger.warn(`worker ${event.name} hung (attempt ${event.attempt}, ${event.timeout} timeout); aborting it`);
+      return;
     case 'group.stopping':
       logger.info(`group: stopping ${event.workers} workers`);
       return;
