@@ -18,14 +18,15 @@ export interface WorkContext {
    * "Still making progress": resets the `heartbeatTimeoutMs` watchdog, and with a value
    * other than `undefined` records it as this worker's progress (handed to the next attempt
    * as {@link WorkContext.progress}). Costs a timestamp and a store: no event, no timer,
-   * no allocation, so it can be called in a hot loop.
+   * no allocation, so it can be called in a hot loop. (A function property, not a method:
+   * destructure it freely, it does not use `this`.)
    */
-  heartbeat(progress?: unknown): void;
+  heartbeat: (progress?: unknown) => void;
   /**
    * "Started up": ends the `readyTimeoutMs` wait (the worker moves from `attempt.starting`
    * to `attempt.running`). Only the first call of an attempt counts.
    */
-  ready(): void;
+  ready: () => void;
   /**
    * The last progress an earlier attempt passed to `heartbeat()`, to resume from;
    * `undefined` until one did.
