@@ -56,7 +56,9 @@ for (let i = 0; i < argv.length; i++) {
 const names = chosen.length > 0 ? chosen : Object.keys(impls);
 for (const name of names) if (!(name in impls)) throw new Error(`unknown implementation ${name}`);
 
-if (!argv.includes('--table')) {
+// Heartbeats compare two variants of this package, not the implementations: bench/heartbeat.ts.
+if (positional[0] === 'heartbeat') await import('./heartbeat.js');
+else if (!argv.includes('--table')) {
   const [scenario = 'spawn-stop', ...args] = positional;
   measure(scenario, args, names, chosen.length === 0);
 } else {
