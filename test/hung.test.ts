@@ -323,7 +323,7 @@ describe('hung work: giving up', () => {
 
 describe('hung work: options', () => {
   test.each([
-    [{ heartbeatTimeoutMs: 0 }, RangeError, '`heartbeatTimeoutMs` to be a finite number of milliseconds from 1'],
+    [{ heartbeatTimeoutMs: 0 }, RangeError, '`heartbeatTimeoutMs` to be a finite number of milliseconds above 0'],
     [{ readyTimeoutMs: '5s' }, TypeError, "`readyTimeoutMs` to be a number of milliseconds, got '5s'"],
     [{ attemptTimeoutMs: Infinity }, RangeError, '`attemptTimeoutMs` to be a finite number'],
   ])('rejects %o before anything starts', async (options, ErrorType, message) => {
