@@ -184,12 +184,20 @@ export const workerMachine = setup({
     }),
     // One timer per watched attempt, whatever its deadlines: when it fires, the attempt is
     // hung or the timer is armed again for the nearest deadline (XState's scheduler scans
-    // every pending timer of the system on each actor stop: keep one per worker).
+    // every pending timer of the system on each actor stop: keep one per worker, and none
+    // while stopping, so that stopping N watched workers does not scan N timers N times).
     armWatchdog: enqueueActions(({ context, enqueue }) => {
       if (isWatched(context.config)) enqueue.raise({ type: 'supervisor.watchdog' }, { id: 'watchdog', delay: 'watchdog' });
     }),
     disarmWatchdog: enqueueActions(({ context, enqueue }) => {
       if (isWatched(context.config)) enqueue.cancel('watchdog');
+    }),
+    // `starting` holds the timer only when it waits for ready() (else it is left at once).
+    armReadyWatchdog: enqueueActions(({ context, enqueue }) => {
+      if (context.config.readyTimeoutMs !== undefined) enqueue.raise({ type: 'supervisor.watchdog' }, { id: 'watchdog', delay: 'watchdog' });
+    }),
+    disarmReadyWatchdog: enqueueActions(({ context, enqueue }) => {
+      if (context.config.readyTimeoutMs !== undefined) enqueue.cancel('watchdog');
     }),
     // The attempt missed a deadline: its reason is a TimeoutError, as AbortSignal.timeout()'s.
     hang: enqueueActions(({ context, enqueue }, params: { timeout: HangTimeout }) => {
@@ -295,8 +303,8 @@ export const workerMachine = setup({
   on: { RESTART_WINDOW_PASSED: { actions: 'forgetRestart' } },
   states: {
     attempt: {
-      entry: ['beginAttempt', 'reportStarted', 'armWatchdog'],
-      exit: ['endAttempt', 'disarmWatchdog'],
+      entry: ['beginAttempt', 'reportStarted'],
+      exit: 'endAttempt',
       invoke: {
         id: 'work',
         src: 'work',
@@ -359,7 +367,12 @@ export const workerMachine = setup({
       initial: 'starting',
       states: {
         // With `readyTimeoutMs`, until the work calls ready(); without it, straight on.
+        // The watchdog timer lives in `starting` and `running` only: leaving them (STOP, a
+        // hang, the attempt's end) cancels it, so a stopping worker holds no timer and a
+        // graceful stop is never a hang.
         starting: {
+          entry: 'armReadyWatchdog',
+          exit: 'disarmReadyWatchdog',
           always: { guard: not('awaitsReady'), target: 'running' },
           on: {
             'supervisor.ready': { guard: 'isCurrentAttempt', target: 'running' },
@@ -376,6 +389,8 @@ export const workerMachine = setup({
           },
         },
         running: {
+          entry: 'armWatchdog',
+          exit: 'disarmWatchdog',
           on: {
             STOP: [
               { guard: 'asksForOwnDeadline', target: 'stopping', actions: ['timeOwnStop', 'abortWork'] },
@@ -402,8 +417,8 @@ export const workerMachine = setup({
           },
         },
         // A deadline passed: the signal is aborted; wait for the work up to `stopTimeoutMs`,
-        // then count a crash whether it settled or not (if not, it is abandoned). The
-        // watchdog timer is not armed again here, nor in `stopping`.
+        // then count a crash whether it settled or not (if not, it is abandoned). No
+        // watchdog timer here, nor in `stopping`.
         hung: {
           on: {
             'xstate.done.actor.work': [

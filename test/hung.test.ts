@@ -76,7 +76,7 @@ describe('hung work: heartbeatTimeoutMs', () => {
     actor.stop();
   });
 
-  test('heartbeat() sends no event and starts no timer: one watchdog timer per worker', () => {
+  test('heartbeat() sends no event and starts no timer: one watchdog timer per worker, none while stopping', () => {
     const clock = new SimulatedClock();
     let pending = 0;
     const counting = {
@@ -96,7 +96,8 @@ describe('hung work: heartbeatTimeoutMs', () => {
     } as unknown as SimulatedClock;
     const work = controllableWork();
     const { actor, inspected } = startWatched(
-      { name: 'w', work: work.work, readyTimeoutMs: 5000, heartbeatTimeoutMs: 1000, attemptTimeoutMs: 60_000 },
+      // In a group (which times the stop), so that the only timer is the watchdog.
+      { name: 'w', work: work.work, readyTimeoutMs: 5000, heartbeatTimeoutMs: 1000, attemptTimeoutMs: 60_000, stopDeadline: 'group' },
       counting,
     );
     expect(pending).toBe(1);
@@ -110,6 +111,9 @@ describe('hung work: heartbeatTimeoutMs', () => {
       expect(pending).toBe(1);
     }
     expect(actor.getSnapshot().matches({ attempt: 'running' })).toBe(true);
+    // Stopping holds no watchdog timer.
+    actor.send({ type: 'STOP' });
+    expect(pending).toBe(0);
     actor.stop();
   });
 });
