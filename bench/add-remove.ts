@@ -24,7 +24,7 @@ const dynamics: Record<string, () => Dynamic> = {
         const loop = (async () => {
           for (let attempt = 1; !controller.signal.aborted; attempt++) {
             try {
-              await work({ signal: controller.signal, name, attempt });
+              await work({ signal: controller.signal, name, attempt, heartbeat: () => undefined, ready: () => undefined, progress: undefined });
               return;
             } catch {
               // restarts at once: the scenario's work never crashes

@@ -7,6 +7,9 @@ import { assign, createActor, fromPromise, setup } from 'xstate';
 import { nodeClock } from '../src/clock.js';
 import { groupMachine, runGroup, type GroupReport, type Work } from '../src/index.js';
 
+/** What the hand-written loops hand the work beyond signal, name and attempt (the scenarios use none of it). */
+const noPulse = { heartbeat: () => undefined, ready: () => undefined, progress: undefined };
+
 export interface BenchWorker {
   name: string;
   work: Work;
@@ -71,7 +74,7 @@ const baseline: Impl = (workers, backoff) => {
     for (let attempt = 1; !signal.aborted; attempt++) {
       const startedAt = backoff.resetAfterMs === undefined ? 0 : performance.now();
       try {
-        await work({ signal, name, attempt });
+        await work({ signal, name, attempt, ...noPulse });
         return;
       } catch {
         if (signal.aborted) return;
@@ -134,7 +137,7 @@ const pRetryGroup: Impl = (workers, backoff) => {
     controllers.push(controller);
     const { signal } = controller;
     let attempt = 0;
-    return pRetry(() => track(Promise.resolve().then(() => work({ signal, name, attempt: ++attempt }))), {
+    return pRetry(() => track(Promise.resolve().then(() => work({ signal, name, attempt: ++attempt, ...noPulse }))), {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: backoff.initialMs,
       factor: backoff.factor,
@@ -159,7 +162,7 @@ const effectGroup: Impl = (workers, backoff) => {
   const fibers = workers.map(({ name, work }) => {
     let attempt = 0;
     const once = Effect.tryPromise({
-      try: (signal) => track(Promise.resolve().then(() => work({ signal, name, attempt: ++attempt }))),
+      try: (signal) => track(Promise.resolve().then(() => work({ signal, name, attempt: ++attempt, ...noPulse }))),
       catch: (error) => error,
     });
     return Effect.runFork(Effect.retry(once, schedule));
@@ -185,7 +188,7 @@ const xstateBare: Impl = (workers, backoff) => {
     types: { input: {} as { name: string; work: Work }, context: {} as { name: string; work: Work; attempt: number; crashes: number } },
     actors: {
       work: fromPromise<unknown, { name: string; work: Work; attempt: number }>(({ input, signal }) =>
-        track(Promise.resolve().then(() => input.work({ signal, name: input.name, attempt: input.attempt }))),
+        track(Promise.resolve().then(() => input.work({ signal, name: input.name, attempt: input.attempt, ...noPulse }))),
       ),
     },
     delays: {

@@ -70,6 +70,8 @@ const names = chosen.length > 0 ? chosen : Object.keys(impls).filter((name) => !
 for (const name of names) if (!(name in impls)) throw new Error(`unknown implementation ${name}`);
 
 if (positional[0] === 'add-remove') runAddRemove(positional.slice(1));
+// Heartbeats compare two variants of this package, not the implementations: bench/heartbeat.ts.
+else if (positional[0] === 'heartbeat') await import('./heartbeat.js');
 else if (plotFile !== undefined) {
   const stockUpTo = 5000;
   const plotted = ['xstate-supervisor', 'xstate-supervisor-stock-scheduler', 'xstate-bare', 'baseline'];

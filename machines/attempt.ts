@@ -4,7 +4,7 @@
  */
 import { createActor, type AnyActorLogic, type AnyActorRef, type PromiseActorLogic, type PromiseSnapshot } from 'xstate';
 import { isAbort } from './thrown.js';
-import type { WorkerSpec } from './types.js';
+import type { WorkContext, WorkerSpec } from './types.js';
 
 /**
  * The abort reason of a STOP: an `AbortError`, as `abort()` would make, but one for all
@@ -15,6 +15,31 @@ export const stopReason = new DOMException('The worker was asked to stop', 'Abor
 /** The abort reason once an attempt is over (it crashed, returned or was cut off). */
 export const endReason = new DOMException('The attempt has ended', 'AbortError');
 
+/**
+ * What an attempt reports of itself without an event: one record per attempt, written in
+ * place by its `heartbeat()` and `ready()` and read by the worker's watchdog when it fires.
+ * A late call of an attempt that was abandoned writes to its own record, which the worker
+ * no longer reads. `progress` and `abandoned` carry over to the next attempt's record.
+ */
+export interface Pulse {
+  /** When the attempt started (by the worker's `now`). */
+  startedAt: number;
+  /** When it last called `heartbeat()`, if it did. */
+  lastHeartbeatAt: number | undefined;
+  /** It called `ready()`. */
+  ready: boolean;
+  /** The last progress passed to `heartbeat()` by this attempt or an earlier one. */
+  progress: unknown;
+  /** How many of the worker's attempts were abandoned so far (hung past `stopTimeoutMs`). */
+  abandoned: number;
+}
+
+/** The ready event an attempt sends its worker: `attempt` tells a late one from the current. */
+export interface ReadyEvent {
+  type: 'supervisor.ready';
+  attempt: number;
+}
+
 /** What the invoked `work` actor receives. */
 export interface WorkInput {
   work: WorkerSpec['work'];
@@ -22,6 +47,12 @@ export interface WorkInput {
   attempt: number;
   /** The attempt's signal: aborted by the worker on STOP, and by the work actor when it is stopped from outside. */
   controller: AbortController;
+  /** The attempt's own record, written by `heartbeat()` and `ready()`. */
+  pulse: Pulse;
+  /** The worker's time source, for heartbeat timestamps. */
+  now: () => number;
+  /** Receives `ready()` (the worker). */
+  worker: { send(event: ReadyEvent): void };
 }
 
 /** The events of a promise actor, named as XState's `fromPromise` names them (the inspector shows these). */
@@ -70,9 +101,35 @@ export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
   restoreSnapshot: (snapshot) => snapshot as PromiseSnapshot<unknown, WorkInput>,
 };
 
-/** Calls the work (or starts its actor logic) with the attempt's signal, as a promise. */
+/**
+ * The context an attempt's work gets. `heartbeat()` only writes a timestamp (and the
+ * progress) into the attempt's record: it is called in hot loops, so it sends no event,
+ * starts no timer and allocates nothing; the worker's one watchdog timer reads the record
+ * when it fires. `ready()` is called once per attempt and sends the one event that moves
+ * the worker out of `attempt.starting`.
+ */
+function workContext(input: WorkInput): WorkContext {
+  const { pulse, now, worker, attempt } = input;
+  return {
+    signal: input.controller.signal,
+    name: input.name,
+    attempt,
+    progress: pulse.progress,
+    heartbeat(progress?: unknown) {
+      pulse.lastHeartbeatAt = now();
+      if (progress !== undefined) pulse.progress = progress;
+    },
+    ready() {
+      if (pulse.ready) return;
+      pulse.ready = true;
+      worker.send({ type: 'supervisor.ready', attempt });
+    },
+  };
+}
+
+/** Calls the work (or starts its actor logic) with the attempt's context, as a promise. */
 function startWork(input: WorkInput, self: AnyActorRef): Promise<unknown> {
-  const context = { signal: input.controller.signal, name: input.name, attempt: input.attempt };
+  const context = workContext(input);
   if (typeof input.work !== 'function') return runLogic(input.work, context, self);
   try {
     return Promise.resolve(input.work(context));
@@ -92,7 +149,7 @@ function startWork(input: WorkInput, self: AnyActorRef): Promise<unknown> {
  */
 function runLogic(
   logic: AnyActorLogic,
-  input: { signal: AbortSignal; name: string; attempt: number },
+  input: WorkContext,
   parent: AnyActorRef,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import type { WorkerReport, WorkerSpec } from './types.js';
 import type { BranchOutput, Placed } from './tree.js';
+import type { ReadyEvent } from './attempt.js';
 
 /**
  * The group's protocol: every message between the root ({@link groupMachine}), its
@@ -96,4 +97,8 @@ export type WorkerMessage =
   | { type: 'STOP' }
   /** The wait of this stop is over: end `stopped` with `stopTimedOut: true`. */
   | { type: 'supervisor.stopDeadline' }
-  | { type: 'RESTART_WINDOW_PASSED' };
+  | { type: 'RESTART_WINDOW_PASSED' }
+  /** The attempt called `ready()` (from the work's context; carries its attempt number). */
+  | ReadyEvent
+  /** The worker's own watchdog timer (the `watchdog` delay): time to read the attempt's pulse. */
+  | { type: 'supervisor.watchdog' };

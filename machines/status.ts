@@ -7,7 +7,7 @@ import type { WorkerReport } from './types.js';
 import type { WorkerContext } from './worker.js';
 
 /** Where a worker is in its lifecycle, as `status()` reports it. */
-export type WorkerState = 'running' | 'backoff' | 'stopping' | 'done' | 'stopped' | 'failed';
+export type WorkerState = 'running' | 'hung' | 'backoff' | 'stopping' | 'done' | 'stopped' | 'failed';
 
 /** One worker of a group, now: read from its actor's snapshot, or its report once final. */
 export interface WorkerStatus {
@@ -21,6 +21,15 @@ export interface WorkerStatus {
   lastError?: unknown;
   /** In `backoff`: when the next attempt starts, in ms since the epoch (by the group's `now`). */
   nextAttemptAt?: number;
+  /**
+   * The attempt is running and, with `readyTimeoutMs`, has called `ready()`. (`state` is
+   * `'running'` but `ready` false while an attempt starts up.)
+   */
+  ready: boolean;
+  /** When the latest attempt last called `heartbeat()` (by the group's `now`), if it did. */
+  lastHeartbeatAt?: number;
+  /** How many hung attempts were left running after `stopTimeoutMs`, if any were. */
+  abandoned?: number;
 }
 
 /**
@@ -36,15 +45,16 @@ export function groupMembers(group: AnyActorRef): GroupMember[] {
 /** The status of one member: from its report if final, else from its worker snapshot. */
 export function memberStatus(member: GroupMember): WorkerStatus {
   if (member.report !== undefined) {
-    const { name, outcome, attempts, restarts } = member.report;
-    const status: WorkerStatus = { name, state: outcome, attempts, restarts };
+    const { name, outcome, attempts, restarts, abandoned } = member.report;
+    const status: WorkerStatus = { name, state: outcome, attempts, restarts, ready: false };
     if ('lastError' in member.report) status.lastError = member.report.lastError;
+    if (abandoned !== undefined) status.abandoned = abandoned;
     return status;
   }
   const snapshot = member.actor?.getSnapshot() as
     | { status: string; output?: WorkerReport; context: WorkerContext; matches(value: unknown): boolean }
     | undefined;
-  if (snapshot === undefined) return { name: member.name, state: 'running', attempts: 0, restarts: 0 };
+  if (snapshot === undefined) return { name: member.name, state: 'running', attempts: 0, restarts: 0, ready: false };
   if (snapshot.status === 'done' && snapshot.output !== undefined) {
     return memberStatus({ ...member, report: snapshot.output });
   }
@@ -53,14 +63,20 @@ export function memberStatus(member: GroupMember): WorkerStatus {
     ? 'backoff'
     : snapshot.matches({ attempt: 'stopping' })
       ? 'stopping'
-      : 'running';
+      : snapshot.matches({ attempt: 'hung' })
+        ? 'hung'
+        : 'running';
   const status: WorkerStatus = {
     name: member.name,
     state,
     attempts: context.attempts,
     restarts: Math.max(0, context.attempts - 1),
+    ready: snapshot.matches({ attempt: 'running' }),
   };
   if (context.errored) status.lastError = context.lastError;
   if (state === 'backoff' && context.nextAttemptAt !== undefined) status.nextAttemptAt = context.nextAttemptAt;
+  const { pulse } = context;
+  if (pulse.lastHeartbeatAt !== undefined) status.lastHeartbeatAt = pulse.lastHeartbeatAt;
+  if (pulse.abandoned > 0) status.abandoned = pulse.abandoned;
   return status;
 }

@@ -14,6 +14,24 @@ export interface WorkContext {
   name: string;
   /** Which attempt this is: 1 for the first start, 2 for the first restart, … */
   attempt: number;
+  /**
+   * "Still making progress": resets the `heartbeatTimeoutMs` watchdog, and with a value
+   * other than `undefined` records it as this worker's progress (handed to the next attempt
+   * as {@link WorkContext.progress}). Costs a timestamp and a store: no event, no timer,
+   * no allocation, so it can be called in a hot loop. (A function property, not a method:
+   * destructure it freely, it does not use `this`.)
+   */
+  heartbeat: (progress?: unknown) => void;
+  /**
+   * "Started up": ends the `readyTimeoutMs` wait (the worker moves from `attempt.starting`
+   * to `attempt.running`). Only the first call of an attempt counts.
+   */
+  ready: () => void;
+  /**
+   * The last progress an earlier attempt passed to `heartbeat()`, to resume from;
+   * `undefined` until one did.
+   */
+  progress: unknown;
 }
 
 /**
@@ -27,6 +45,18 @@ export interface WorkContext {
  * - When `signal` aborts, the work must stop what it does and settle (return or throw).
  *   The worker waits for that, up to `stopTimeoutMs`; after that it reports
  *   `stopTimedOut: true` and no longer waits. A settlement after the abort is never a crash.
+ * - Hung work (with `readyTimeoutMs`, `heartbeatTimeoutMs` or `attemptTimeoutMs`): when
+ *   `ready()` or a `heartbeat()` is late, or the attempt runs too long, the worker emits
+ *   `worker.hung`, aborts `signal` with a `DOMException` named `'TimeoutError'` and waits
+ *   up to `stopTimeoutMs` for the work to settle. However it settles, the attempt counts as
+ *   a crash with that `TimeoutError` as `lastError` (backoff, `maxRestarts`, `restart:
+ *   'never'` and `onGiveUp` apply as to any crash). Work still running at `stopTimeoutMs` is
+ *   **abandoned**: the worker restarts without it and counts it in `abandoned` (report and
+ *   status), but JavaScript cannot kill a promise: the old attempt runs on in the process
+ *   until it settles by itself. Work that must really be killed (a blocked loop, a native
+ *   call) belongs in a thread or a child process (`inThread`, `inChildProcess`). A STOP
+ *   while the worker waits for hung work wins: the worker stops. The watchdogs are off
+ *   while the worker stops: a graceful stop is never a hang.
  */
 export type Work = (context: WorkContext) => unknown;
 
@@ -55,6 +85,24 @@ export interface WorkerOptions {
    * @default 10000
    */
   stopTimeoutMs?: number;
+  /**
+   * An attempt must call `ready()` within this many milliseconds of its start, or it is
+   * hung (Kubernetes' startup probe). Until `ready()` the worker is `attempt.starting`.
+   * @default undefined (no readiness deadline)
+   */
+  readyTimeoutMs?: number;
+  /**
+   * At most this many milliseconds from an attempt's start to its first `heartbeat()`, and
+   * between heartbeats, or it is hung (systemd's `WatchdogSec`, Temporal's heartbeat timeout).
+   * @default undefined (no heartbeat watchdog)
+   */
+  heartbeatTimeoutMs?: number;
+  /**
+   * An attempt may run at most this many milliseconds, or it is hung (Temporal's
+   * start-to-close timeout). For work that runs in finite jobs, not for endless loops.
+   * @default undefined (no deadline)
+   */
+  attemptTimeoutMs?: number;
 }
 
 /** One worker of a group: its unique name, its work and how it is supervised. */
@@ -88,6 +136,11 @@ export interface WorkerReport {
   lastError?: unknown;
   /** STOP's wait for the work ran out (`stopTimeoutMs`). */
   stopTimedOut: boolean;
+  /**
+   * How many hung attempts ignored their abort past `stopTimeoutMs` and were left running
+   * (present only when some were).
+   */
+  abandoned?: number;
 }
 
 /** How a group ended, with one report per worker in the order of the specs. */
@@ -104,6 +157,8 @@ export type SupervisorEvent =
   | { type: 'worker.exited'; name: string; attempt: number; restartInMs?: number }
   | { type: 'worker.stopped'; name: string; attempts: number; stopTimedOut: boolean; stopTimeoutMs: number }
   | { type: 'worker.failed'; name: string; attempts: number; error: unknown }
+  /** An attempt missed a deadline: its signal aborts; a `worker.crashed` or `worker.failed` follows. */
+  | { type: 'worker.hung'; name: string; attempt: number; timeout: 'ready' | 'heartbeat' | 'attempt' }
   | { type: 'group.stopping'; workers: number }
   | { type: 'group.stopped'; outcome: GroupReport['outcome']; workers: number };
 

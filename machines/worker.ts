@@ -1,5 +1,5 @@
-import { and, assign, enqueueActions, setup, stateIn } from 'xstate';
-import { endReason, isAbortRejection, stopReason, workLogic } from './attempt.js';
+import { and, assign, enqueueActions, not, setup, stateIn } from 'xstate';
+import { endReason, isAbortRejection, stopReason, workLogic, type Pulse } from './attempt.js';
 import { backoffDelay, resolveBackoff, type BackoffPolicy } from './backoff.js';
 import { isFatal } from './fatal.js';
 import type { WorkerMessage } from './messages.js';
@@ -38,6 +38,9 @@ export interface WorkerInput extends WorkerSpec {
 /** What a worker accepts: the worker's part of the protocol in machines/messages.ts. */
 export type WorkerEvent = WorkerMessage;
 
+/** Which deadline a hung attempt missed. */
+export type HangTimeout = 'ready' | 'heartbeat' | 'attempt';
+
 /** What a worker was started with: fixed for its lifetime. */
 export interface WorkerConfig {
   work: WorkerSpec['work'];
@@ -47,6 +50,9 @@ export interface WorkerConfig {
   random: () => number;
   now: () => number;
   stopTimeoutMs: number;
+  readyTimeoutMs: number | undefined;
+  heartbeatTimeoutMs: number | undefined;
+  attemptTimeoutMs: number | undefined;
   onEvent: SupervisorEventHandler | undefined;
 }
 
@@ -77,6 +83,8 @@ export interface WorkerContext {
   outcome: WorkerReport['outcome'] | undefined;
   /** The current attempt's abort controller; STOP aborts it. */
   controller: AbortController | undefined;
+  /** The current attempt's record of heartbeats, readiness and progress. */
+  pulse: Pulse;
 }
 
 /**
@@ -126,6 +134,8 @@ export const workerMachine = setup({
     stopTimeout: ({ context }) => context.config.stopTimeoutMs,
     resetAfter: ({ context }) => context.config.backoff.resetAfterMs ?? 0,
     restartWindow: ({ context }) => context.config.maxRestarts?.withinMs ?? 0,
+    // Until the nearest deadline of the attempt, as its pulse says now.
+    watchdog: ({ context }) => Math.max(0, nextDeadline(context) - context.config.now()),
   },
   guards: {
     // After STOP, any settlement of the work means "stopped", never "done" or "crashed".
@@ -139,6 +149,12 @@ export const workerMachine = setup({
     // This attempt has yet to run `resetAfterMs` (only when the option is set).
     hasWarmUp: ({ context }) => context.config.backoff.resetAfterMs !== undefined && !context.warmedUp,
     timesItsOwnStop: ({ context }) => context.stopDeadline === 'own',
+    awaitsReady: ({ context }) => context.config.readyTimeoutMs !== undefined,
+    // A late ready() of an abandoned attempt does not make the current one ready.
+    isCurrentAttempt: ({ context, event }) => event.type === 'supervisor.ready' && event.attempt === context.attempts,
+    readyTimedOut: ({ context }) => timedOut(context, 'ready'),
+    heartbeatTimedOut: ({ context }) => timedOut(context, 'heartbeat'),
+    attemptTimedOut: ({ context }) => timedOut(context, 'attempt'),
   },
   actions: {
     beginAttempt: assign({
@@ -146,7 +162,48 @@ export const workerMachine = setup({
       controller: () => new AbortController(),
       nextAttemptAt: undefined,
       warmedUp: false,
+      pulse: ({ context }) => ({
+        startedAt: context.config.now(),
+        lastHeartbeatAt: undefined,
+        ready: false,
+        progress: context.pulse.progress,
+        abandoned: context.pulse.abandoned,
+      }),
     }),
+    // One timer per watched attempt, whatever its deadlines: when it fires, the attempt is
+    // hung or the timer is armed again for the nearest deadline (XState's scheduler scans
+    // every pending timer of the system on each actor stop: keep one per worker, and none
+    // while stopping, so that stopping N watched workers does not scan N timers N times).
+    armWatchdog: enqueueActions(({ context, enqueue }) => {
+      if (isWatched(context.config)) enqueue.raise({ type: 'supervisor.watchdog' }, { id: 'watchdog', delay: 'watchdog' });
+    }),
+    disarmWatchdog: enqueueActions(({ context, enqueue }) => {
+      if (isWatched(context.config)) enqueue.cancel('watchdog');
+    }),
+    // `starting` holds the timer only when it waits for ready() (else it is left at once).
+    armReadyWatchdog: enqueueActions(({ context, enqueue }) => {
+      if (context.config.readyTimeoutMs !== undefined) enqueue.raise({ type: 'supervisor.watchdog' }, { id: 'watchdog', delay: 'watchdog' });
+    }),
+    disarmReadyWatchdog: enqueueActions(({ context, enqueue }) => {
+      if (context.config.readyTimeoutMs !== undefined) enqueue.cancel('watchdog');
+    }),
+    // The attempt missed a deadline: its reason is a TimeoutError, as AbortSignal.timeout()'s.
+    hang: enqueueActions(({ context, enqueue }, params: { timeout: HangTimeout }) => {
+      const reason = new DOMException(hangMessage(context.config, params.timeout), 'TimeoutError');
+      enqueue.assign({ errored: true, lastError: reason });
+      const { controller, name, attempts, config } = context;
+      enqueue(() => {
+        controller?.abort(reason);
+        notify(config.onEvent, { type: 'worker.hung', name, attempt: attempts, timeout: params.timeout });
+      });
+    }),
+    // A hung attempt ended (or was abandoned): a crash, whose error is already lastError.
+    countHang: assign(({ context }) => {
+      const crashes = context.crashes + 1;
+      const delayMs = backoffDelay(context.config.backoff, crashes, context.config.random);
+      return { crashes, delayMs, nextAttemptAt: context.config.now() + delayMs };
+    }),
+    markAbandoned: assign({ pulse: ({ context }) => ({ ...context.pulse, abandoned: context.pulse.abandoned + 1 }) }),
     abortWork: ({ context }) => context.controller?.abort(stopReason),
     // The signal lives as long as the attempt: whatever the work started and left behind
     // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)
@@ -209,6 +266,9 @@ export const workerMachine = setup({
       random: input.random ?? Math.random,
       now: input.now ?? Date.now,
       stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
+      readyTimeoutMs: input.readyTimeoutMs,
+      heartbeatTimeoutMs: input.heartbeatTimeoutMs,
+      attemptTimeoutMs: input.attemptTimeoutMs,
       onEvent: input.onEvent,
     },
     recentRestarts: 0,
@@ -223,6 +283,7 @@ export const workerMachine = setup({
     stopTimedOut: false,
     outcome: undefined,
     controller: undefined,
+    pulse: { startedAt: 0, lastHeartbeatAt: undefined, ready: false, progress: undefined, abandoned: 0 },
   }),
   initial: 'attempt',
   on: { RESTART_WINDOW_PASSED: { actions: 'forgetRestart' } },
@@ -233,12 +294,15 @@ export const workerMachine = setup({
       invoke: {
         id: 'work',
         src: 'work',
-        input: ({ context }) => ({
+        input: ({ context, self }) => ({
           work: context.config.work,
           name: context.name,
           attempt: context.attempts,
           // beginAttempt ran just before: the controller is there.
           controller: context.controller!,
+          pulse: context.pulse,
+          now: context.config.now,
+          worker: self,
         }),
         onDone: [
           { guard: 'stopRequested', target: 'stopped' },
@@ -286,11 +350,37 @@ export const workerMachine = setup({
           },
         ],
       },
-      initial: 'running',
+      initial: 'starting',
       states: {
+        // With `readyTimeoutMs`, until the work calls ready(); without it, straight on.
+        // The watchdog timer lives in `starting` and `running` only: leaving them (STOP, a
+        // hang, the attempt's end) cancels it, so a stopping worker holds no timer and a
+        // graceful stop is never a hang.
+        starting: {
+          entry: 'armReadyWatchdog',
+          exit: 'disarmReadyWatchdog',
+          always: { guard: not('awaitsReady'), target: 'running' },
+          on: {
+            'supervisor.ready': { guard: 'isCurrentAttempt', target: 'running' },
+            'supervisor.watchdog': [
+              { guard: 'readyTimedOut', target: 'hung', actions: { type: 'hang', params: { timeout: 'ready' } } },
+              { guard: 'heartbeatTimedOut', target: 'hung', actions: { type: 'hang', params: { timeout: 'heartbeat' } } },
+              { guard: 'attemptTimedOut', target: 'hung', actions: { type: 'hang', params: { timeout: 'attempt' } } },
+              { actions: 'armWatchdog' },
+            ],
+            STOP: { target: 'stopping', actions: 'abortWork' },
+          },
+        },
         running: {
+          entry: 'armWatchdog',
+          exit: 'disarmWatchdog',
           on: {
             STOP: { target: 'stopping', actions: 'abortWork' },
+            'supervisor.watchdog': [
+              { guard: 'heartbeatTimedOut', target: 'hung', actions: { type: 'hang', params: { timeout: 'heartbeat' } } },
+              { guard: 'attemptTimedOut', target: 'hung', actions: { type: 'hang', params: { timeout: 'attempt' } } },
+              { actions: 'armWatchdog' },
+            ],
           },
           initial: 'warm',
           states: {
@@ -304,6 +394,32 @@ export const workerMachine = setup({
             warmingUp: {
               after: { resetAfter: { target: 'warm', actions: 'resetBackoff' } },
             },
+          },
+        },
+        // A deadline passed: the signal is aborted; wait for the work up to `stopTimeoutMs`,
+        // then count a crash whether it settled or not (if not, it is abandoned). No
+        // watchdog timer here, nor in `stopping`.
+        hung: {
+          on: {
+            'xstate.done.actor.work': [
+              { guard: 'neverRestarts', target: '#worker.failed' },
+              { guard: 'restartLimitReached', target: '#worker.failed' },
+              { target: '#worker.backoff', actions: ['countHang', 'countRestart', 'reportCrashed'] },
+            ],
+            'xstate.error.actor.work': [
+              { guard: 'neverRestarts', target: '#worker.failed' },
+              { guard: 'restartLimitReached', target: '#worker.failed' },
+              { target: '#worker.backoff', actions: ['countHang', 'countRestart', 'reportCrashed'] },
+            ],
+            // Stop wins: the worker stops, it does not restart.
+            STOP: { target: 'stopping' },
+          },
+          after: {
+            stopTimeout: [
+              { guard: 'neverRestarts', target: '#worker.failed', actions: 'markAbandoned' },
+              { guard: 'restartLimitReached', target: '#worker.failed', actions: 'markAbandoned' },
+              { target: '#worker.backoff', actions: ['markAbandoned', 'countHang', 'countRestart', 'reportCrashed'] },
+            ],
           },
         },
         stopping: {
@@ -351,5 +467,44 @@ function workerReport(context: WorkerContext): WorkerReport {
     stopTimedOut: context.stopTimedOut,
   };
   if (context.errored) report.lastError = context.lastError;
+  if (context.pulse.abandoned > 0) report.abandoned = context.pulse.abandoned;
   return report;
+}
+
+function isWatched(config: WorkerConfig): boolean {
+  return config.readyTimeoutMs !== undefined || config.heartbeatTimeoutMs !== undefined || config.attemptTimeoutMs !== undefined;
+}
+
+/** When `timeout` passes for the current attempt (Infinity if it does not apply). */
+function deadline(context: WorkerContext, timeout: HangTimeout): number {
+  const { config, pulse } = context;
+  switch (timeout) {
+    case 'ready':
+      return config.readyTimeoutMs === undefined || pulse.ready ? Infinity : pulse.startedAt + config.readyTimeoutMs;
+    case 'heartbeat':
+      return config.heartbeatTimeoutMs === undefined
+        ? Infinity
+        : (pulse.lastHeartbeatAt ?? pulse.startedAt) + config.heartbeatTimeoutMs;
+    case 'attempt':
+      return config.attemptTimeoutMs === undefined ? Infinity : pulse.startedAt + config.attemptTimeoutMs;
+  }
+}
+
+function nextDeadline(context: WorkerContext): number {
+  return Math.min(deadline(context, 'ready'), deadline(context, 'heartbeat'), deadline(context, 'attempt'));
+}
+
+function timedOut(context: WorkerContext, timeout: HangTimeout): boolean {
+  return context.config.now() >= deadline(context, timeout);
+}
+
+function hangMessage(config: WorkerConfig, timeout: HangTimeout): string {
+  switch (timeout) {
+    case 'ready':
+      return `The attempt did not call ready() within ${config.readyTimeoutMs} ms`;
+    case 'heartbeat':
+      return `The attempt sent no heartbeat within ${config.heartbeatTimeoutMs} ms`;
+    case 'attempt':
+      return `The attempt ran longer than ${config.attemptTimeoutMs} ms`;
+  }
 }

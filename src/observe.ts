@@ -35,6 +35,11 @@ export class GroupObserver {
         if (counters !== undefined) counters.crashes += 1;
         break;
       }
+      case 'worker.hung': {
+        const counters = this.counters.get(event.name);
+        if (counters !== undefined) counters.hangs += 1;
+        break;
+      }
       default:
         break;
     }

@@ -157,7 +157,15 @@ function checkMaxRestarts(value: unknown, path: string): WorkerOptions['maxResta
 }
 
 /** The keys of {@link WorkerOptions}, checked where worker options are accepted. */
-export const workerOptionKeys = ['restart', 'backoff', 'maxRestarts', 'stopTimeoutMs'] as const;
+export const workerOptionKeys = [
+  'restart',
+  'backoff',
+  'maxRestarts',
+  'stopTimeoutMs',
+  'readyTimeoutMs',
+  'heartbeatTimeoutMs',
+  'attemptTimeoutMs',
+] as const;
 
 /** Validates the worker options found on `object` (a spec or supervise()'s options). */
 export function checkWorkerOptions(object: Record<string, unknown>, path: string): WorkerOptions {
@@ -172,6 +180,10 @@ export function checkWorkerOptions(object: Record<string, unknown>, path: string
   if (maxRestarts !== undefined) result.maxRestarts = maxRestarts;
   if (object.stopTimeoutMs !== undefined) {
     result.stopTimeoutMs = checkDelay(object.stopTimeoutMs, `${prefix}stopTimeoutMs`);
+  }
+  // A deadline of 0 would declare every attempt hung at its start.
+  for (const key of ['readyTimeoutMs', 'heartbeatTimeoutMs', 'attemptTimeoutMs'] as const) {
+    if (object[key] !== undefined) result[key] = checkDelay(object[key], `${prefix}${key}`, 0, true);
   }
   return result;
 }

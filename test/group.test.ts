@@ -130,6 +130,7 @@ describe('group', () => {
             work: fromPromise(({ input }) =>
               input.name === 'broken' ? Promise.reject(new Error('never reached')) : steady.work({
                 signal: input.controller.signal, name: input.name, attempt: input.attempt,
+                heartbeat: () => undefined, ready: () => undefined, progress: undefined,
               }),
             ),
           },

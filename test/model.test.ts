@@ -211,6 +211,113 @@ describe('worker machine, model-based', () => {
     });
   });
 
+  // Watched workers: the watchdog's guards read the clock, so the traversal runs a copy of
+  // the machine whose guards read which deadline the (abstract) watchdog event says passed,
+  // and the executor makes the real one pass on the simulated clock: it advances ms by ms,
+  // heartbeating unless the heartbeat is the deadline to miss, until the watchdog fires.
+  const hungTimeout = 'xstate.after.stopTimeout.worker.attempt.hung';
+  type Due = 'ready' | 'heartbeat' | 'attempt' | 'none';
+  const watchModes = [
+    // ready after the first heartbeat deadline: every deadline can pass while starting.
+    ['ready+heartbeat', { readyTimeoutMs: 300, heartbeatTimeoutMs: 100 }, { starting: ['ready', 'heartbeat', 'none'], running: ['heartbeat', 'none'] }],
+    ['ready+attempt', { readyTimeoutMs: 300, attemptTimeoutMs: 200 }, { starting: ['attempt'], running: ['attempt'] }],
+    ['heartbeat+attempt', { heartbeatTimeoutMs: 100, attemptTimeoutMs: 250 }, { starting: [], running: ['heartbeat', 'attempt', 'none'] }],
+  ] as const;
+  const byEventDue = (due: Due) => ({ event }: { event: { type: string; due?: Due } }) => event.due === due;
+  const traversed = workerMachine.provide({
+    guards: { readyTimedOut: byEventDue('ready'), heartbeatTimedOut: byEventDue('heartbeat'), attemptTimedOut: byEventDue('attempt') },
+  });
+  describe.each(watchModes.flatMap(([label, timeouts, dues]) => restarts.map((restart) => [label, restart, timeouts, dues] as const)))(
+    'watched (%s), restart: %s',
+    (_, restart, timeouts, dues) => {
+      const baseInput: WorkerInput = {
+        name: 'w',
+        work: () => undefined,
+        backoff: { initialMs: 100, factor: 2, maxMs: 1000 },
+        ...(restart === 'on-failure' ? {} : { maxRestarts: { count: 1, withinMs: 1e9 } }),
+        stopTimeoutMs,
+        stopDeadline: 'parent',
+        restart,
+        ...timeouts,
+      };
+      const watchEvents = (snapshot: SnapshotFrom<typeof workerMachine>): AnyEvent[] => [
+        ...eventsIn(snapshot),
+        ...(snapshot.matches({ attempt: 'starting' })
+          ? [{ type: 'supervisor.ready', attempt: snapshot.context.attempts }, ...dues.starting.map((due) => ({ type: 'supervisor.watchdog', due }))]
+          : []),
+        ...(snapshot.matches({ attempt: 'running' }) ? dues.running.map((due) => ({ type: 'supervisor.watchdog', due })) : []),
+        ...(snapshot.matches({ attempt: 'hung' }) ? [{ type: hungTimeout }] : []),
+      ];
+      const paths = edgePaths(traversed, {
+        input: baseInput,
+        events: watchEvents,
+        serializeState: (snapshot) =>
+          JSON.stringify([
+            snapshot.value,
+            Math.min(snapshot.context.attempts, 2),
+            Math.min(snapshot.context.crashes, 2),
+            snapshot.context.stopDeadline,
+            snapshot.context.recentRestarts,
+            snapshot.context.stopTimedOut,
+          ]),
+      });
+
+      test('reaches the starting and hung states', () => {
+        const visited = new Set(paths.flatMap((path) => path.steps.map((step) => JSON.stringify(step.state.value))));
+        expect(visited).toContain('{"attempt":"hung"}');
+        if ('readyTimeoutMs' in timeouts) expect(visited).toContain('{"attempt":"starting"}');
+      });
+
+      test('every path holds on the real machine, step by step', async () => {
+        expect(paths.length).toBeGreaterThan(10);
+        for (const path of paths) {
+          const clock = new SimulatedClock();
+          const work = controllableWork();
+          let watchdogs = 0;
+          const record = transitionRecorder(taken, workerMachine);
+          const worker = createActor(workerMachine, {
+            clock,
+            input: { ...baseInput, work: work.work, now: () => clock.now() },
+            inspect: (event) => {
+              record(event);
+              if (event.type === '@xstate.event' && event.event.type === 'supervisor.watchdog') watchdogs += 1;
+            },
+          });
+          worker.start();
+          for (const step of path.steps) {
+            const event = step.event;
+            if (event.type === 'STOP') worker.send({ type: 'STOP' });
+            else if (event.type === 'supervisor.stopDeadline') worker.send({ type: 'supervisor.stopDeadline' });
+            else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
+            else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
+            else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(event.error);
+            else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
+            else if (event.type === ownTimeout || event.type === hungTimeout) clock.increment(stopTimeoutMs);
+            else if (event.type === 'supervisor.ready') work.last().context.ready();
+            else if (event.type === 'supervisor.watchdog') {
+              const due = event.due as Due;
+              const before = watchdogs;
+              const watching = () => worker.getSnapshot().matches({ attempt: 'starting' }) || worker.getSnapshot().matches({ attempt: 'running' });
+              for (let ms = 0; ms < 1000 && (due === 'none' ? watchdogs === before : watching()); ms++) {
+                clock.increment(1);
+                if (due !== 'heartbeat') work.last().context.heartbeat();
+              }
+            } else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+            const expected = step.state;
+            const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
+            const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, stopTimedOut, outcome }: typeof real.context) =>
+              ({ attempts, crashes, recentRestarts, delayMs, errored, stopTimedOut, outcome });
+            expect(pick(real.context), `${path.steps.map((s) => s.event.type).join(' → ')}`).toEqual(pick(expected.context));
+            expect(String(real.context.lastError)).toBe(String(expected.context.lastError));
+            expect(real.status).toBe(expected.status);
+            expect(work.attempts).toHaveLength(real.context.attempts);
+          }
+          worker.stop();
+        }
+      });
+    },
+  );
+
   test('the executed paths took every transition of the worker machine', () => {
     expect([...allTransitions(workerMachine)].filter((key) => !taken.has(key))).toEqual([]);
     expect(taken.size).toBe(allTransitions(workerMachine).size);

@@ -11,9 +11,9 @@ describe('renderStatus', () => {
   test('one aligned line per worker: state, attempts, restarts, countdown, last error', () => {
     const now = 50_000;
     const entries: WorkerStatus[] = [
-      { name: 'flaky', state: 'backoff', attempts: 3, restarts: 2, lastError: new Error('upstream timed out\n  at stack'), nextAttemptAt: now + 1500 },
-      { name: 'steady-consumer', state: 'running', attempts: 1, restarts: 0 },
-      { name: 'odd', state: 'failed', attempts: 1, restarts: 0, lastError: 'a string' },
+      { name: 'flaky', state: 'backoff', attempts: 3, restarts: 2, ready: false, lastError: new Error('upstream timed out\n  at stack'), nextAttemptAt: now + 1500 },
+      { name: 'steady-consumer', state: 'running', attempts: 1, restarts: 0, ready: true },
+      { name: 'odd', state: 'failed', attempts: 1, restarts: 0, ready: false, lastError: 'a string' },
     ];
     expect(renderStatus(entries, { now })).toBe(
       [
@@ -27,7 +27,7 @@ describe('renderStatus', () => {
 
   test('cuts long errors at errorWidth, and never counts down below zero', () => {
     const entries: WorkerStatus[] = [
-      { name: 'w', state: 'backoff', attempts: 1, restarts: 0, lastError: new Error('x'.repeat(100)), nextAttemptAt: 10 },
+      { name: 'w', state: 'backoff', attempts: 1, restarts: 0, ready: false, lastError: new Error('x'.repeat(100)), nextAttemptAt: 10 },
     ];
     const [, line] = renderStatus(entries, { now: 20, errorWidth: 12 }).split('\n');
     expect(line).toBe('w       backoff  1         0         in 0.0 s      Error: xxxx…');

@@ -168,12 +168,12 @@ describe('startGroup', () => {
       flaky.last().settle.reject(crash);
       await recorder.until((event) => event.type === 'worker.crashed');
       expect(group.status()).toEqual([
-        { name: 'flaky', state: 'backoff', attempts: 1, restarts: 0, lastError: crash, nextAttemptAt: Date.now() + 4000 },
-        { name: 'steady', state: 'running', attempts: 1, restarts: 0 },
-        { name: 'job', state: 'done', attempts: 1, restarts: 0 },
+        { name: 'flaky', state: 'backoff', attempts: 1, restarts: 0, ready: false, lastError: crash, nextAttemptAt: Date.now() + 4000 },
+        { name: 'steady', state: 'running', attempts: 1, restarts: 0, ready: true },
+        { name: 'job', state: 'done', attempts: 1, restarts: 0, ready: false },
       ]);
       await vi.advanceTimersByTimeAsync(4000);
-      expect(group.status()[0]).toEqual({ name: 'flaky', state: 'running', attempts: 2, restarts: 1, lastError: crash });
+      expect(group.status()[0]).toEqual({ name: 'flaky', state: 'running', attempts: 2, restarts: 1, ready: true, lastError: crash });
       const stopping = group.stop();
       expect(group.status().map((entry) => entry.state)).toEqual(['stopping', 'stopping', 'done']);
       flaky.last().settle.resolve();
@@ -191,7 +191,7 @@ describe('startGroup', () => {
       controller.abort();
       const work = vi.fn();
       const never = startGroup([{ name: 'a', work }], { ...quiet, signal: controller.signal });
-      expect(never.status()).toEqual([{ name: 'a', state: 'stopped', attempts: 0, restarts: 0 }]);
+      expect(never.status()).toEqual([{ name: 'a', state: 'stopped', attempts: 0, restarts: 0, ready: false }]);
       expect(await never.done).toMatchObject({ outcome: 'stopped' });
       expect(() => never.add({ name: 'b', work })).toThrow('it was stopped before it started');
       expect(work).not.toHaveBeenCalled();

@@ -122,8 +122,8 @@ describe('createLiveView', () => {
     await stream.until((rows) => rows.size === 2);
     expect(stream.messages[0]?.event).toBe('snapshot');
     expect([...stream.rows.values()]).toEqual([
-      { name: 'consumer', state: 'running', attempts: 1, restarts: 0 },
-      { name: 'steady', state: 'running', attempts: 1, restarts: 0 },
+      { name: 'consumer', state: 'running', attempts: 1, restarts: 0, ready: true },
+      { name: 'steady', state: 'running', attempts: 1, restarts: 0, ready: true },
     ]);
     crash.reject(new Error('connection reset'));
     await stream.until((rows) => rows.get('consumer')?.state === 'backoff');
@@ -216,17 +216,17 @@ describe('ViewState', () => {
     const hostile = new Error('x');
     Object.defineProperty(hostile, 'message', { get: () => { throw new Error('gotcha'); } });
     state.record({ type: 'worker.crashed', name: '__proto__', attempt: 1, error: hostile, delayMs: 10 });
-    const delta = state.update([{ name: '__proto__', state: 'backoff', attempts: 1, restarts: 0, lastError: hostile }], 'running');
+    const delta = state.update([{ name: '__proto__', state: 'backoff', attempts: 1, restarts: 0, ready: false, lastError: hostile }], 'running');
     const text = summarize(hostile);
     expect(text).toEqual(expect.any(String));
-    expect(delta?.upsert).toEqual([{ name: '__proto__', state: 'backoff', attempts: 1, restarts: 0, lastError: text }]);
+    expect(delta?.upsert).toEqual([{ name: '__proto__', state: 'backoff', attempts: 1, restarts: 0, ready: false, lastError: text }]);
     expect(delta?.append[0]?.[1][0]?.text).toBe(`crashed: ${text}; restart in 10 ms`);
   });
 
   test('keeps a bounded ring of transitions per worker', () => {
     const state = new ViewState(() => 0);
     for (let attempt = 1; attempt <= 100; attempt++) state.record({ type: 'worker.started', name: 'w', attempt });
-    state.update([{ name: 'w', state: 'running', attempts: 100, restarts: 99 }], 'running');
+    state.update([{ name: 'w', state: 'running', attempts: 100, restarts: 99, ready: true }], 'running');
     const [timeline] = state.snapshot().timelines;
     expect(timeline).toHaveLength(30);
     expect(timeline?.at(-1)).toEqual({ seq: 100, at: 0, state: 'running', text: 'started (attempt 100)' });
@@ -235,7 +235,7 @@ describe('ViewState', () => {
   test('shows events it does not know by their type (worker.hung)', () => {
     const state = new ViewState(() => 0);
     state.record({ type: 'worker.hung', name: 'w', attempt: 1, timeout: 'heartbeat' } as never);
-    state.update([{ name: 'w', state: 'running', attempts: 1, restarts: 0 }], 'running');
+    state.update([{ name: 'w', state: 'running', attempts: 1, restarts: 0, ready: true }], 'running');
     expect(state.snapshot().timelines[0]?.[0]).toMatchObject({ state: 'hung', text: 'hung (heartbeat)' });
   });
 });
