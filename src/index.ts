@@ -23,3 +23,5 @@ export type {
   WorkerReport,
   WorkerSpec,
 } from '../machines/types.js';
+export { inThread, type ThreadOptions } from './thread.js';
+export { inChildProcess, type ChildProcessOptions, type ExitError } from './child-process.js';
