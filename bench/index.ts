@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { impls } from './impls.js';
+import { isolatedScenarios, runIsolated } from './isolated.js';
 
 type Row = Record<string, unknown> & { impl: string; scenario: string };
 
@@ -56,7 +57,9 @@ for (let i = 0; i < argv.length; i++) {
 const names = chosen.length > 0 ? chosen : Object.keys(impls);
 for (const name of names) if (!(name in impls)) throw new Error(`unknown implementation ${name}`);
 
-if (!argv.includes('--table')) {
+if (isolatedScenarios.includes(positional[0] ?? '')) {
+  await runIsolated(positional[0] ?? '', positional.slice(1));
+} else if (!argv.includes('--table')) {
   const [scenario = 'spawn-stop', ...args] = positional;
   measure(scenario, args, names, chosen.length === 0);
 } else {
