@@ -3,7 +3,7 @@ import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
 import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
-import type { Logger } from './logger.js';
+import { count, type Logger } from './logger.js';
 import { checkBoolean, checkName, checkOneOf, checkOptions, checkSpec, checkSpecs, describe, summarize } from './options.js';
 import { groupMembers, memberStatus, type GroupMember, type WorkerStatus } from '../machines/status.js';
 import { GroupObserver, registerObserver } from './observe.js';
@@ -117,11 +117,11 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
     if (logger !== false && workers.length > 0) {
       const names = workers.slice(0, shownNames).map((worker) => worker.name).join(', ');
       const more = workers.length > shownNames ? `, … (${workers.length - shownNames} more)` : '';
-      logger.info(`group: hosting ${workers.length} workers: ${names}${more}`);
+      logger.info({ workers: workers.length }, `group: hosting ${count(workers.length, 'worker')}: ${names}${more}`);
     }
     const uninstall = installSignals
       ? handleShutdownSignals((received) => {
-          if (logger !== false) logger.info(`received ${received}; stopping gracefully (send it again to exit at once)`);
+          if (logger !== false) logger.info({ signal: received }, `received ${received}; stopping gracefully (send it again to exit at once)`);
           actor.send({ type: 'STOP' });
         })
       : () => undefined;

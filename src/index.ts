@@ -6,7 +6,7 @@ export { runGroup, startGroup, type GroupFailure, type GroupHandle, type RunGrou
 export type { WorkerState, WorkerStatus } from '../machines/status.js';
 export { renderStatus, watchStatus, type RenderStatusOptions, type WatchStatusOptions } from './render.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
-export type { Logger } from './logger.js';
+export type { LogFields, Logger } from './logger.js';
 export type { InspectionObserver } from './hooks.js';
 export { FatalError } from '../machines/fatal.js';
 export { workerMachine, type WorkerInput } from '../machines/worker.js';
@@ -25,3 +25,5 @@ export type {
 } from '../machines/types.js';
 export { inThread, type ThreadOptions } from './thread.js';
 export { inChildProcess, type ChildProcessOptions, type ExitError } from './child-process.js';
+export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
+export { groupMetrics, metricsContentType } from './metrics.js';
