@@ -1,6 +1,7 @@
 import { createActor, type Actor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
+import { installIndexedScheduler } from '../machines/scheduler.js';
 import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
 import { count, type Logger } from './logger.js';
@@ -105,6 +106,7 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
     clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });
+  installIndexedScheduler(actor); // an actor stop cancels its own timers, not a scan of the system's
   // An already aborted signal runs no work: the actor is never started.
   const notRun: GroupReport | undefined = signal?.aborted
     ? { outcome: 'stopped', workers: workers.map(({ name }) => notStarted(name)) }

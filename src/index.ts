@@ -27,3 +27,4 @@ export { inThread, type ThreadOptions } from './thread.js';
 export { inChildProcess, type ChildProcessOptions, type ExitError } from './child-process.js';
 export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
 export { groupMetrics, metricsContentType } from './metrics.js';
+export { installIndexedScheduler } from '../machines/scheduler.js';
