@@ -9,6 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { inChildProcess, inThread, runGroup, startGroup, supervise, type Work } from '../../src/index.js';
+import { repeatWindowMs } from '../../src/signals.js';
 import { eventRecorder } from '../helpers.js';
 
 const fixture = (name: string) => new URL(`../fixtures/isolated/${name}.ts`, import.meta.url);
@@ -207,6 +208,8 @@ describe('inChildProcess: no child outlives its group', () => {
     const pid = await readPid(file);
     run.child.kill('SIGTERM');
     await until(() => run.output().stdout.includes('stopping'), 'stopping');
+    // A repeat within the repeat window is taken for the same keypress: send a real second one.
+    await delay(repeatWindowMs + 100);
     run.child.kill('SIGTERM');
     const { code } = await run.exit;
     expect(code).toBe(143);
