@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { impls, optionalImpls } from './impls.js';
 import { isolatedScenarios, runIsolated } from './isolated.js';
 import { plotSvg } from './plot.js';
+import { runAddRemove } from './add-remove.js';
 
 type Row = Record<string, unknown> & { impl: string; scenario: string };
 
@@ -71,7 +72,8 @@ for (const name of names) if (!(name in impls)) throw new Error(`unknown impleme
 
 if (isolatedScenarios.includes(positional[0] ?? '')) {
   await runIsolated(positional[0] ?? '', positional.slice(1));
-} else if (plotFile !== undefined) {
+} else if (positional[0] === 'add-remove') runAddRemove(positional.slice(1));
+else if (plotFile !== undefined) {
   const stockUpTo = 5000;
   const plotted = ['xstate-supervisor', 'xstate-supervisor-stock-scheduler', 'xstate-bare', 'baseline'];
   const series = plotted.map((impl) => ({
