@@ -25,6 +25,7 @@ export type {
 } from '../machines/types.js';
 export { inThread, type ThreadOptions } from './thread.js';
 export { inChildProcess, type ChildProcessOptions, type ExitError } from './child-process.js';
+export { createLiveView, type LiveView } from './view/live-view.js';
 export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
 export { groupMetrics, metricsContentType } from './metrics.js';
 export { installIndexedScheduler } from '../machines/scheduler.js';

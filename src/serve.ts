@@ -4,6 +4,7 @@ import type { GroupHandle } from './group.js';
 import type { WorkerStatus } from '../machines/status.js';
 import { checkGroup, groupMetrics, metricsContentType } from './metrics.js';
 import { checkOptions, describe, summarize } from './options.js';
+import { createLiveView } from './view/live-view.js';
 
 /** Options of {@link serveGroup}. */
 export interface ServeGroupOptions {
@@ -158,8 +159,8 @@ export async function serveGroup(group: GroupHandle, options?: ServeGroupOptions
   const { port, host } = checkServeOptions(options);
   if (handle.actor.getSnapshot().status !== 'active') throw new Error('Cannot serve the group: it has ended');
 
-  // The live view plugs in here (`createLiveView(handle)` from src/view/): it serves `/` and `/events`.
-  const extensions: RouteExtension[] = [];
+  // The live view serves `/` (its page), `/events` (SSE) and `/tree`.
+  const extensions: RouteExtension[] = [createLiveView(handle)];
 
   const route = (request: IncomingMessage, response: ServerResponse): void => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -190,8 +191,7 @@ export async function serveGroup(group: GroupHandle, options?: ServeGroupOptions
         break;
     }
     for (const extension of extensions) if (extension.handle(request, response)) return;
-    if (path === '/') sendJson(response, 200, { routes });
-    else sendJson(response, 404, { error: 'not found', routes });
+    sendJson(response, 404, { error: 'not found', routes });
   };
 
   const server = createServer((request, response) => {

@@ -222,7 +222,7 @@ describe('serveGroup: dynamic workers in the metrics', () => {
 });
 
 describe('serveGroup: the server', () => {
-  test('404 for an unknown path, 405 for POST, HEAD without a body, / lists the routes', async () => {
+  test('404 for an unknown path, 405 for POST, HEAD without a body, / is the live view', async () => {
     const group = startGroup([{ name: 'a', work: waitForever }], quiet);
     const server = await serveGroup(group);
     expect((await get(`${server.url}/nope`)).status).toBe(404);
@@ -231,7 +231,9 @@ describe('serveGroup: the server', () => {
     const head = await get(`${server.url}/metrics`, 'HEAD');
     expect([head.status, head.text]).toEqual([200, '']);
     expect((await get(`${server.url}/livez?verbose`)).status).toBe(200);
-    expect((await get(`${server.url}/`)).json()).toEqual({ routes: ['/livez', '/readyz', '/metrics', '/status'] });
+    expect((await get(`${server.url}/nope`)).json()).toMatchObject({ routes: ['/livez', '/readyz', '/metrics', '/status'] });
+    const page = await get(`${server.url}/`);
+    expect([page.status, page.text.startsWith('<!doctype html>')]).toEqual([200, true]);
     await group.stop();
     await server.close();
   });
