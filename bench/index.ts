@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { impls, optionalImpls } from './impls.js';
+import { isolatedScenarios, runIsolated } from './isolated.js';
 import { plotSvg } from './plot.js';
 import { runAddRemove } from './add-remove.js';
 
@@ -69,7 +70,9 @@ for (let i = 0; i < argv.length; i++) {
 const names = chosen.length > 0 ? chosen : Object.keys(impls).filter((name) => !optionalImpls.has(name));
 for (const name of names) if (!(name in impls)) throw new Error(`unknown implementation ${name}`);
 
-if (positional[0] === 'add-remove') runAddRemove(positional.slice(1));
+if (isolatedScenarios.includes(positional[0] ?? '')) {
+  await runIsolated(positional[0] ?? '', positional.slice(1));
+} else if (positional[0] === 'add-remove') runAddRemove(positional.slice(1));
 // Heartbeats compare two variants of this package, not the implementations: bench/heartbeat.ts.
 else if (positional[0] === 'heartbeat') await import('./heartbeat.js');
 else if (plotFile !== undefined) {

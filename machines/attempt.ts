@@ -40,6 +40,27 @@ export interface ReadyEvent {
   attempt: number;
 }
 
+/**
+ * Work that can still be killed after its signal aborted (a thread, a child process)
+ * registers here, by its attempt's signal (all a `Work` sees of its attempt), to hear that
+ * the attempt was abandoned: its work actor was stopped before the work settled, because
+ * the stop timeout passed (after STOP or a hang) or the worker or its group was stopped
+ * from outside. Nobody waits for that work any more: the listener ends it for good.
+ */
+const abandonListeners = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `listener` once if the attempt whose signal this is gets abandoned (see above).
+ * Returns the function that removes it again: call it when the work settled.
+ * @internal
+ */
+export function onAbandoned(signal: AbortSignal, listener: () => void): () => void {
+  let listeners = abandonListeners.get(signal);
+  if (listeners === undefined) abandonListeners.set(signal, (listeners = new Set()));
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 /** What the invoked `work` actor receives. */
 export interface WorkInput {
   work: WorkerSpec['work'];
@@ -91,6 +112,8 @@ export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
       case 'xstate.stop': {
         onActorStopped.get(self)?.();
         snapshot.input?.controller.abort(endReason);
+        const abandoned = snapshot.input === undefined ? undefined : abandonListeners.get(snapshot.input.controller.signal);
+        if (abandoned !== undefined) for (const listener of abandoned) listener();
         return { ...snapshot, status: 'stopped', input: undefined };
       }
       default:

@@ -23,6 +23,8 @@ export type {
   WorkerReport,
   WorkerSpec,
 } from '../machines/types.js';
+export { inThread, type ThreadOptions } from './thread.js';
+export { inChildProcess, type ChildProcessOptions, type ExitError } from './child-process.js';
 export { createLiveView, type LiveView } from './view/live-view.js';
 export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
 export { groupMetrics, metricsContentType } from './metrics.js';

@@ -287,3 +287,24 @@ export function checkFunction<T>(value: unknown, path: string): T | undefined {
   if (typeof value !== 'function') fail(TypeError, path, 'a function', value);
   return value as T;
 }
+
+/** An array of strings (execArgv, args), copied. */
+export function checkStrings(value: unknown, path: string): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new TypeError(`Expected \`${path}\` to be an array of strings, got ${describe(value)}`);
+  }
+  return [...(value)];
+}
+
+/** An environment: an object of strings, copied into an object without a prototype (its keys are the user's). */
+export function checkEnv(value: unknown, path: string): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`Expected \`${path}\` to be an object of strings, got ${describe(value)}`);
+  }
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, item] of Object.entries(value)) {
+    if (typeof item !== 'string') throw new TypeError(`Expected \`${path}.${key}\` to be a string, got ${describe(item)}`);
+    env[key] = item;
+  }
+  return env;
+}
