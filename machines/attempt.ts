@@ -3,6 +3,7 @@
  * and how its settlement is classified. The worker machine (`worker.ts`) invokes it.
  */
 import { createActor, type AnyActorLogic, type AnyActorRef, type PromiseActorLogic, type PromiseSnapshot } from 'xstate';
+import { isAbort } from './thrown.js';
 import type { WorkerSpec } from './types.js';
 
 /**
@@ -142,6 +143,5 @@ function stopChild(child: AnyActorRef): void {
 
 /** A rejection that only says "I was aborted" is how work settles on STOP, not a fault. */
 export function isAbortRejection(error: unknown, signal: AbortSignal | undefined): boolean {
-  if (signal !== undefined && error === signal.reason) return true;
-  return error instanceof Error && error.name === 'AbortError';
+  return isAbort(error, signal);
 }

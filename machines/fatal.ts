@@ -1,4 +1,6 @@
-const brand = Symbol.for('xstate-supervisor.FatalError');
+import { fatalBrand as brand } from './thrown.js';
+
+export { isFatal } from './thrown.js';
 
 /**
  * Thrown by work that must not be restarted, whatever the restart policy (as suture's
@@ -20,9 +22,4 @@ const brand = Symbol.for('xstate-supervisor.FatalError');
 export class FatalError extends Error {
   override name = 'FatalError';
   readonly [brand] = true;
-}
-
-/** Whether `error` is a {@link FatalError} (from any copy of this package). */
-export function isFatal(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[brand] === true;
 }

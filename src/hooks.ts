@@ -1,4 +1,6 @@
 import type { InspectionEvent, Observer } from 'xstate';
+import { guardHook } from '../machines/notify.js';
+import { printable } from '../machines/thrown.js';
 import type { SupervisorEvent, SupervisorEventHandler } from '../machines/types.js';
 import { checkLogger, logEvent, type Logger } from './logger.js';
 import { checkFunction, checkSignal, describe } from './options.js';
@@ -7,21 +9,23 @@ import { checkFunction, checkSignal, describe } from './options.js';
 export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
 /**
- * Wraps a user callback so that a throw never reaches the machines: supervision goes on
- * and the first error of each callback is written to stderr once.
+ * Wraps a user callback (a logger method, `onEvent`, an inspection observer) so that
+ * nothing it does reaches the machines: a synchronous throw and the rejection of a
+ * returned promise, of any value, are caught; the first one is written to stderr in a form
+ * that cannot throw ({@link printable}), and supervision goes on.
+ *
+ * @example
+ * ```ts
+ * const onEvent = guard('onEvent', userHook);
+ * onEvent(event); // never throws, never leaves a rejection unhandled
+ * ```
  */
-export function guard<A extends unknown[]>(label: string, callback: (...args: A) => void): (...args: A) => void {
-  let reported = false;
-  return (...args) => {
-    try {
-      callback(...args);
-    } catch (error) {
-      if (reported) return;
-      reported = true;
-      process.stderr.write(`xstate-supervisor: ${label} threw; further errors from it are not reported\n`);
-      console.error(error);
-    }
-  };
+export function guard<A extends unknown[]>(label: string, callback: (...args: A) => unknown): (...args: A) => void {
+  return guardHook((error) => {
+    process.stderr.write(
+      `xstate-supervisor: ${label} threw; further errors from it are not reported\n${printable(error)}\n`,
+    );
+  }, callback);
 }
 
 export function checkInspect(value: unknown): ((event: InspectionEvent) => void) | undefined {
@@ -29,11 +33,20 @@ export function checkInspect(value: unknown): ((event: InspectionEvent) => void)
   if (typeof value === 'function') return guard('inspect', value as (event: InspectionEvent) => void);
   if (typeof value === 'object' && value !== null) {
     const observer = value as Observer<InspectionEvent>;
-    if (typeof observer.next === 'function') {
+    if (typeof readNext(observer) === 'function') {
       return guard('inspect', (event: InspectionEvent) => observer.next?.(event));
     }
   }
   throw new TypeError(`Expected \`inspect\` to be a function or an observer with next(), got ${describe(value)}`);
+}
+
+/** `observer.next`, or undefined when reading it throws (a getter, a Proxy trap). */
+function readNext(observer: Observer<InspectionEvent>): unknown {
+  try {
+    return observer.next;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The logger with every method guarded, sharing one "reported once". */

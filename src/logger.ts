@@ -1,5 +1,6 @@
 import { formatWithOptions } from 'node:util';
 import type { SupervisorEvent } from '../machines/types.js';
+import { printable } from '../machines/thrown.js';
 import { describe } from './options.js';
 
 /** Where supervision logs go. `console` is one. */
@@ -10,7 +11,14 @@ export interface Logger {
 }
 
 function write(message: string, details: unknown[]): void {
-  process.stderr.write(`${formatWithOptions({ colors: false }, `xstate-supervisor: ${message}`, ...details)}\n`);
+  let line: string;
+  try {
+    line = formatWithOptions({ colors: false }, `xstate-supervisor: ${message}`, ...details);
+  } catch {
+    // util.inspect throws on values whose getters or Proxy traps throw: print what can be.
+    line = [`xstate-supervisor: ${message}`, ...details.map(printable)].join(' ');
+  }
+  process.stderr.write(`${line}\n`);
 }
 
 /** The default logger: one line per message on stderr, errors with their stack. */

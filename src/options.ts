@@ -1,48 +1,116 @@
 import { inspect as show } from 'node:util';
 import { resolveBackoff, type BackoffOptions } from '../machines/backoff.js';
+import { isError, printable, summarize as summarizeThrown } from '../machines/thrown.js';
 import type { WorkerOptions, WorkerSpec } from '../machines/types.js';
 
 /** The largest delay a Node timer honours; a longer one fires at once. */
 export const maxTimerMs = 2 ** 31 - 1;
 
+/**
+ * A value in one line, for an error message: what `util.inspect` shows, or, when
+ * inspecting it throws (a getter or Proxy trap that throws), a shorter form that cannot.
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * describe(new Map()); // 'Map(0) {}'
+ * ```
+ */
 export function describe(value: unknown): string {
-  return show(value, { depth: 1, breakLength: Infinity });
+  try {
+    return show(value, { depth: 1, breakLength: Infinity });
+  } catch {
+    return printable(value);
+  }
 }
 
-/** A thrown value in one line's worth of words: `Name: message` for an Error, else as shown. */
+/**
+ * A thrown value in one line: `Name: message` for an Error (of any realm), else as
+ * {@link describe} shows it. Never throws.
+ *
+ * @example
+ * ```ts
+ * summarize(new RangeError('too big')); // 'RangeError: too big'
+ * ```
+ */
 export function summarize(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
+  return isError(error) ? summarizeThrown(error) : describe(error);
 }
 
 function fail(ErrorType: typeof TypeError | typeof RangeError, path: string, expected: string, value: unknown): never {
   throw new ErrorType(`Expected \`${path}\` to be ${expected}, got ${describe(value)}`);
 }
 
+/**
+ * Whether `value` is a plain object: `{…}`, `Object.create(null)`, or one from another
+ * realm (its prototype has no prototype). A Map, Date, array or class instance is not: read
+ * as options, their own keys would silently be none. Never throws (a Proxy's traps may).
+ */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    if (Array.isArray(value)) return false;
+    const proto: unknown = Object.getPrototypeOf(value);
+    return proto === null || Object.getPrototypeOf(proto) === null;
+  } catch {
+    return false;
+  }
 }
 
-function checkKeys(object: Record<string, unknown>, path: string, allowed: readonly string[]): void {
-  for (const key of Object.keys(object)) {
+/** Fails unless `value` is a plain object: "an object" for a primitive, "a plain object" for a Map, …. */
+function checkPlainObject(value: unknown, path: string, expected = 'an object'): Record<string, unknown> {
+  if (isPlainObject(value)) return value;
+  let what = expected;
+  try {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) what = expected.replace(/^an? /, 'a plain ');
+  } catch {
+    // A revoked Proxy: "an object" says enough.
+  }
+  return fail(TypeError, path, what, value);
+}
+
+/**
+ * A copy of the plain object `object` with its own keys, each read once, after checking
+ * that there is no unknown one: a getter runs once (a value cannot change between the
+ * check and its use), and one that throws fails here, naming the option.
+ */
+function checkKeys(object: Record<string, unknown>, path: string, allowed: readonly string[]): Record<string, unknown> {
+  const fromObject = (what: () => unknown, where: string): unknown => {
+    try {
+      return what();
+    } catch (error) {
+      throw new TypeError(`Could not read \`${where}\`: ${summarize(error)}`, { cause: error });
+    }
+  };
+  const keys = fromObject(() => Object.keys(object), path === '' ? 'options' : path) as string[];
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    const where = path === '' ? key : `${path}.${key}`;
     if (!allowed.includes(key)) {
-      const where = path === '' ? key : `${path}.${key}`;
       throw new TypeError(`Unknown option \`${where}\`; expected one of ${allowed.join(', ')}`);
     }
+    // `key` is one of `allowed`, the package's own names: a safe plain-object key.
+    copy[key] = fromObject(() => object[key], where);
   }
+  return copy;
 }
 
-function checkDelay(value: unknown, path: string, minimum = 0): number {
+/**
+ * A delay in ms from `minimum` (inclusive; with `above`, exclusive) to {@link maxTimerMs}.
+ */
+function checkDelay(value: unknown, path: string, minimum = 0, above = false): number {
   if (typeof value !== 'number') fail(TypeError, path, 'a number of milliseconds', value);
-  if (!Number.isFinite(value) || value < minimum || value > maxTimerMs) {
-    fail(RangeError, path, `a finite number of milliseconds from ${minimum} to ${maxTimerMs}`, value);
+  if (!Number.isFinite(value) || value < minimum || (above && value === minimum) || value > maxTimerMs) {
+    const range = above ? `above ${minimum} and at most ${maxTimerMs}` : `from ${minimum} to ${maxTimerMs}`;
+    fail(RangeError, path, `a finite number of milliseconds ${range}`, value);
   }
   return value;
 }
 
-function checkOptionalObject(value: unknown, path: string): Record<string, unknown> | undefined {
+/** Undefined, or a copy of a plain object with only `allowed` keys. */
+function checkOptionalObject(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
-  if (!isPlainObject(value)) fail(TypeError, path, 'an object', value);
-  return value;
+  return checkKeys(checkPlainObject(value, path), path, allowed);
 }
 
 const backoffKeys = ['initialMs', 'factor', 'maxMs', 'jitter', 'resetAfterMs'] as const;
@@ -55,9 +123,8 @@ export function checkOneOf<T extends string>(value: unknown, path: string, allow
 }
 
 function checkBackoff(value: unknown, path: string): BackoffOptions | undefined {
-  const backoff = checkOptionalObject(value, path);
+  const backoff = checkOptionalObject(value, path, backoffKeys);
   if (backoff === undefined) return undefined;
-  checkKeys(backoff, path, backoffKeys);
   const result: BackoffOptions = {};
   if (backoff.initialMs !== undefined) result.initialMs = checkDelay(backoff.initialMs, `${path}.initialMs`);
   if (backoff.maxMs !== undefined) result.maxMs = checkDelay(backoff.maxMs, `${path}.maxMs`);
@@ -69,7 +136,7 @@ function checkBackoff(value: unknown, path: string): BackoffOptions | undefined 
   }
   if (backoff.jitter !== undefined) result.jitter = checkOneOf(backoff.jitter, `${path}.jitter`, ['none', 'full', 'equal']);
   if (backoff.resetAfterMs !== undefined) {
-    result.resetAfterMs = checkDelay(backoff.resetAfterMs, `${path}.resetAfterMs`, 1);
+    result.resetAfterMs = checkDelay(backoff.resetAfterMs, `${path}.resetAfterMs`, 0, true);
   }
   const { initialMs, maxMs } = resolveBackoff(result);
   if (maxMs < initialMs) {
@@ -81,13 +148,12 @@ function checkBackoff(value: unknown, path: string): BackoffOptions | undefined 
 }
 
 function checkMaxRestarts(value: unknown, path: string): WorkerOptions['maxRestarts'] {
-  const limit = checkOptionalObject(value, path);
+  const limit = checkOptionalObject(value, path, ['count', 'withinMs']);
   if (limit === undefined) return undefined;
-  checkKeys(limit, path, ['count', 'withinMs']);
   const { count } = limit;
   if (typeof count !== 'number') fail(TypeError, `${path}.count`, 'a number', count);
   if (!Number.isSafeInteger(count) || count < 0) fail(RangeError, `${path}.count`, 'an integer ≥ 0', count);
-  return { count, withinMs: checkDelay(limit.withinMs, `${path}.withinMs`, 1) };
+  return { count, withinMs: checkDelay(limit.withinMs, `${path}.withinMs`, 0, true) };
 }
 
 /** The keys of {@link WorkerOptions}, checked where worker options are accepted. */
@@ -119,7 +185,11 @@ export function checkName(value: unknown, path: string): string {
 function isActorLogic(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const logic = value as Record<string, unknown>;
-  return typeof logic.transition === 'function' && typeof logic.getInitialSnapshot === 'function';
+  try {
+    return typeof logic.transition === 'function' && typeof logic.getInitialSnapshot === 'function';
+  } catch {
+    return false;
+  }
 }
 
 export function checkWork(value: unknown, path: string): WorkerSpec['work'] {
@@ -129,17 +199,16 @@ export function checkWork(value: unknown, path: string): WorkerSpec['work'] {
 
 /** Validates one worker spec and returns a copy with only the known keys. */
 export function checkSpec(item: unknown, path: string): WorkerSpec {
-  if (!isPlainObject(item)) fail(TypeError, path, 'a worker spec object', item);
-  checkKeys(item, path, ['name', 'work', ...workerOptionKeys]);
-  const name = checkName(item.name, `${path}.name`);
-  return { name, work: checkWork(item.work, `${path}.work`), ...checkWorkerOptions(item, path) };
+  const spec = checkKeys(checkPlainObject(item, path, 'a worker spec object'), path, ['name', 'work', ...workerOptionKeys]);
+  const name = checkName(spec.name, `${path}.name`);
+  return { name, work: checkWork(spec.work, `${path}.work`), ...checkWorkerOptions(spec, path) };
 }
 
 /** Validates the specs of a group and returns a copy, so later changes by the caller do not reach the group. */
 export function checkSpecs(value: unknown): WorkerSpec[] {
-  if (!Array.isArray(value)) fail(TypeError, 'specs', 'an array of worker specs', value);
+  const items = checkArray(value, 'specs', 'an array of worker specs');
   const seen = new Set<string>();
-  return value.map((item: unknown, index) => {
+  return items.map((item: unknown, index) => {
     const path = `specs[${index}]`;
     const spec = checkSpec(item, path);
     if (seen.has(spec.name)) {
@@ -150,15 +219,48 @@ export function checkSpecs(value: unknown): WorkerSpec[] {
   });
 }
 
+/**
+ * A copy of the array `value`, each element read once. A hole (`[, spec]`) fails, naming
+ * it: `map` and `forEach` skip holes, so it would otherwise vanish or surface later.
+ */
+export function checkArray(value: unknown, path: string, expected: string): unknown[] {
+  let isArray = false;
+  try {
+    isArray = Array.isArray(value);
+  } catch {
+    // A revoked Proxy: not an array we can read.
+  }
+  if (!isArray) fail(TypeError, path, expected, value);
+  const array = value as unknown[];
+  const copy: unknown[] = [];
+  let hole: number | undefined;
+  try {
+    for (let index = 0; index < array.length && hole === undefined; index += 1) {
+      if (index in array) copy.push(array[index]);
+      else hole = index;
+    }
+  } catch (error) {
+    throw new TypeError(`Could not read \`${path}\`: ${summarize(error)}`, { cause: error });
+  }
+  if (hole !== undefined) fail(TypeError, `${path}[${hole}]`, 'an element (the array has a hole here)', undefined);
+  return copy;
+}
+
 /** Checks the options object itself and that it only has known keys. */
 export function checkOptions(value: unknown, allowed: readonly string[]): Record<string, unknown> {
-  const options = checkOptionalObject(value, 'options') ?? {};
-  checkKeys(options, '', allowed);
-  return options;
+  if (value === undefined) return {};
+  return checkKeys(checkPlainObject(value, 'options'), '', allowed);
 }
 
 export function checkSignal(value: unknown): AbortSignal | undefined {
-  if (value === undefined || value instanceof AbortSignal) return value;
+  if (value === undefined) return undefined;
+  let isSignal = false;
+  try {
+    isSignal = value instanceof AbortSignal;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws is no AbortSignal.
+  }
+  if (isSignal) return value as AbortSignal;
   return fail(TypeError, 'signal', 'an AbortSignal', value);
 }
 

@@ -1,7 +1,10 @@
 import { clearInterval, setInterval } from 'node:timers';
-import type { Observer } from 'xstate';
-import type { WorkerReport } from '../machines/types.js';
-import { maxTimerMs } from './options.js';
+import type { AnyActorRef, Observer } from 'xstate';
+import { groupMachine } from '../machines/group.js';
+import { groupMembers, type GroupMember } from '../machines/status.js';
+import type { GroupReport, WorkerReport } from '../machines/types.js';
+import type { WorkerContext } from '../machines/worker.js';
+import { maxTimerMs, summarize } from './options.js';
 
 /** The report of a worker whose signal was aborted before it could start: it runs no work. */
 export function notStarted(name: string): WorkerReport {
@@ -10,15 +13,25 @@ export function notStarted(name: string): WorkerReport {
 
 /** What settle() needs of a worker or group actor. */
 interface SupervisionActor<TOutput> {
+  readonly logic: unknown;
   send(event: { type: 'STOP' }): void;
   subscribe(observer: Partial<Observer<unknown>>): unknown;
-  getSnapshot(): { output?: TOutput | undefined };
+  getSnapshot(): { status: string; output?: TOutput | undefined; context?: unknown };
   start(): unknown;
+  stop(): unknown;
 }
 
 /**
  * Starts a supervision actor and resolves with its output once it is final. Aborting
  * `signal` sends STOP. `cleanup` and the abort listener are removed on every path.
+ *
+ * Whatever happens to the actor from outside, the promise settles with a report:
+ * - stopped with `actor.stop()` (a group's actor is public in its handle): XState aborts
+ *   every work's signal but gives no output; the report is built from what the actors
+ *   knew, every unfinished worker `stopped`;
+ * - the actor itself broke (an error XState raised in it): a worker's report is `failed`
+ *   with that error as `lastError`; a group rejects with a `GroupFailure` (`report` as
+ *   above, `cause` the error) after its workers were stopped, so no work is left running.
  *
  * Until then the process is kept alive, as the reference's run loop does: work that only
  * waits on its signal holds no handle, and Node would otherwise exit (code 13) with the
@@ -30,25 +43,103 @@ export function settle<TOutput>(
   signal: AbortSignal | undefined,
   cleanup: () => void,
 ): Promise<TOutput> {
+  // By the machine's id, which `.provide()` keeps: a provided group machine is still one.
+  const isGroup = (actor.logic as { id?: unknown }).id === groupMachine.id;
   return new Promise((resolve, reject) => {
     const keepAlive = setInterval(() => {}, maxTimerMs);
-    const stop = (): void => actor.send({ type: 'STOP' });
-    signal?.addEventListener('abort', stop, { once: true });
+    const send = (): void => actor.send({ type: 'STOP' });
+    signal?.addEventListener('abort', send, { once: true });
+    // `stop()` empties the group's children before observers hear of it: its members
+    // (actor refs, whose snapshots outlive the stop) are taken first.
+    let membersAtStop: GroupMember[] | undefined;
+    if (isGroup) {
+      const stop = actor.stop.bind(actor);
+      Object.defineProperty(actor, 'stop', {
+        configurable: true,
+        writable: true,
+        value: () => {
+          if (actor.getSnapshot().status === 'active') membersAtStop = groupMembers(actor as unknown as AnyActorRef);
+          return stop();
+        },
+      });
+    }
     const finish = (): void => {
       clearInterval(keepAlive);
-      signal?.removeEventListener('abort', stop);
+      signal?.removeEventListener('abort', send);
       cleanup();
     };
     actor.subscribe({
       complete: () => {
         finish();
-        resolve(actor.getSnapshot().output as TOutput);
+        try {
+          const snapshot = actor.getSnapshot();
+          if (snapshot.status === 'done') resolve(snapshot.output as TOutput);
+          else if (isGroup) resolve(groupReport(membersAtStop ?? []) as TOutput);
+          else resolve(workerReport(snapshot.context as WorkerContext, 'stopped') as TOutput);
+        } catch (error) {
+          reject(brokenSupervision(error));
+        }
       },
       error: (error) => {
         finish();
-        reject(error instanceof Error ? error : new Error('supervision actor failed', { cause: error }));
+        try {
+          if (!isGroup) {
+            const report = workerReport(actor.getSnapshot().context as WorkerContext, 'failed');
+            resolve({ ...report, lastError: error } as TOutput);
+            return;
+          }
+          const members = groupMembers(actor as unknown as AnyActorRef);
+          for (const member of members) stopActor(member.actor);
+          reject(groupBroken(groupReport(members), error));
+        } catch (inner) {
+          reject(brokenSupervision(error ?? inner));
+        }
       },
     });
     actor.start();
   });
+}
+
+/** A worker's report from its context, for a worker whose actor ended without output. */
+function workerReport(context: WorkerContext, outcome: WorkerReport['outcome']): WorkerReport {
+  const report: WorkerReport = {
+    name: context.name,
+    outcome: context.outcome ?? outcome,
+    attempts: context.attempts,
+    restarts: Math.max(0, context.attempts - 1),
+    stopTimedOut: context.stopTimedOut,
+  };
+  if (context.errored) report.lastError = context.lastError;
+  return report;
+}
+
+/** The report of a group whose root actor ended without output: what its workers knew. */
+function groupReport(members: readonly GroupMember[]): GroupReport {
+  return {
+    outcome: 'stopped',
+    workers: members.map((member) => {
+      if (member.report !== undefined) return member.report;
+      const snapshot = member.actor?.getSnapshot() as { output?: WorkerReport; context?: WorkerContext } | undefined;
+      if (snapshot?.output !== undefined) return snapshot.output;
+      return snapshot?.context === undefined ? notStarted(member.name) : workerReport(snapshot.context, 'stopped');
+    }),
+  };
+}
+
+/** Stops a live worker actor of a broken group (a child actor refuses `stop()`). */
+function stopActor(actor: AnyActorRef | undefined): void {
+  if ((actor?.getSnapshot() as { status?: string } | undefined)?.status === 'active') (actor as unknown as { _stop(): void })._stop();
+}
+
+/** The `GroupFailure` of a group whose root actor itself broke. */
+function groupBroken(report: GroupReport, cause: unknown): Error & { report: GroupReport } {
+  const error = new Error(`the group's actor failed: ${summarize(cause)}; its workers were stopped`, { cause }) as Error & {
+    report: GroupReport;
+  };
+  error.report = report;
+  return error;
+}
+
+function brokenSupervision(cause: unknown): Error {
+  return new Error(`the supervision actor failed: ${summarize(cause)}`, { cause });
 }

@@ -70,6 +70,21 @@ describe('process signals', () => {
     expect(lines[5]).toBe('listeners 0 0');
   });
 
+  test.each(['SIGINT', 'SIGTERM'] as const)('the same %s twice within 150 ms (a launcher forwarding it) is one signal: a graceful stop, exit 0', async (signal) => {
+    const proc = run('graceful');
+    await proc.line('ready');
+    proc.child.kill(signal);
+    // tsx forwards a terminal's SIGINT and sends it again ~30 ms later.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    proc.child.kill(signal);
+    const { code } = await proc.exit;
+    const { stdout, stderr } = proc.output();
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('cleanup a');
+    expect(stdout).toContain('"outcome":"stopped"');
+  });
+
   test.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
@@ -78,6 +93,8 @@ describe('process signals', () => {
     await proc.line('ready');
     proc.child.kill(signal);
     await proc.line('stopping');
+    // A person's second signal: later than the 150 ms in which a repeat counts as the first.
+    await new Promise((resolve) => setTimeout(resolve, 400));
     proc.child.kill(signal);
     const { code } = await proc.exit;
     expect(code).toBe(expected);
