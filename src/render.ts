@@ -328,14 +328,16 @@ export function watchStatus(
   let stopped = false;
   const timer = setInterval(draw, intervalMs);
   timer.unref();
-  stream.on('resize', onResize);
+  // A stream without events (a bare { isTTY, write }) has no resize to follow.
+  const resizable = typeof stream.on === 'function' && typeof stream.off === 'function';
+  if (resizable) stream.on('resize', onResize);
   const stop = (): void => {
     if (stopped) return;
     draw();
     stopped = true;
     clearInterval(timer);
     if (redraw !== undefined) clearImmediate(redraw);
-    stream.off('resize', onResize);
+    if (resizable) stream.off('resize', onResize);
     // Put back only what is still ours: a wrapper installed after ours stays in place.
     for (const { target, original, own, replacement } of wrapped) {
       if (target.write !== replacement) continue;
