@@ -3,8 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // examples/service/ imports serveGroup (#16): linted and type-checked once that is merged.
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'examples/service/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,7 +1,7 @@
 // One measurement in a fresh process: `node --expose-gc --import tsx bench/run.ts IMPL SCENARIO ARGS…`.
 // Prints one JSON line. A smaller run of the same scenario warms the JIT up first.
 import { impls } from './impls.js';
-import { idle, restartStorm, soak, spawnStop } from './scenarios.js';
+import { idle, pendingTimers, restartStorm, soak, spawnStop } from './scenarios.js';
 
 const [implName = '', scenario = '', ...args] = process.argv.slice(2);
 const impl = impls[implName];
@@ -20,12 +20,17 @@ async function measure(): Promise<Record<string, unknown>> {
       await restartStorm(impl!, Math.min(n, 10), Math.min(r, 100));
       return restartStorm(impl!, n, r);
     }
+    case 'pending-timers': {
+      const [n = 10_000, k = 100, r = 100] = numbers;
+      await pendingTimers(impl!, Math.min(n, 100), Math.min(k, 10), Math.min(r, 10));
+      return pendingTimers(impl!, n, k, r);
+    }
     case 'idle':
       return idle(impl!, numbers[0] ?? 10_000, numbers[1] ?? 2);
     case 'soak':
       return soak(impl!, numbers[0] ?? 1_000_000);
     default:
-      throw new Error(`unknown scenario ${scenario}; one of spawn-stop, restart-storm, idle, soak`);
+      throw new Error(`unknown scenario ${scenario}; one of spawn-stop, restart-storm, pending-timers, idle, soak`);
   }
 }
 

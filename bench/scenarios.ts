@@ -99,6 +99,52 @@ export async function restartStorm(impl: Impl, n: number, r: number): Promise<Re
   };
 }
 
+/**
+ * N workers, each holding a pending `resetAfterMs` timer (a young attempt), while K of them
+ * crash R times each at zero backoff: the CPU per restart of the crash loop alone, measured
+ * once all N have started. A restart should cost the same with N = 100 and N = 10k.
+ */
+export async function pendingTimers(impl: Impl, n: number, k: number, r: number): Promise<Result> {
+  if (k > n) throw new RangeError(`pending-timers: K (${k}) must not exceed N (${n})`);
+  const total = k * r;
+  let started = 0;
+  let crashes = 0;
+  let allStarted!: () => void;
+  let allCrashed!: () => void;
+  let go!: () => void;
+  const everyoneStarted = new Promise<void>((resolve) => (allStarted = resolve));
+  const finished = new Promise<void>((resolve) => (allCrashed = resolve));
+  const released = new Promise<void>((resolve) => (go = resolve));
+  const workers: BenchWorker[] = Array.from({ length: n }, (_, i) => ({
+    name: `w${i}`,
+    work: async ({ signal, attempt }) => {
+      if (attempt === 1 && ++started === n) allStarted();
+      if (i >= k || attempt > r) return waitForStop(signal);
+      if (attempt === 1) await released; // the crash loop starts once every worker runs
+      if (++crashes === total) allCrashed();
+      throw new Error('boom');
+    },
+  }));
+  const running = impl(workers, { initialMs: 0, factor: 2, maxMs: 0, resetAfterMs: 3_600_000 });
+  await everyoneStarted;
+  gc();
+  const cpuStart = process.cpuUsage();
+  const t0 = performance.now();
+  go();
+  await finished;
+  const t1 = performance.now();
+  const cpu = cpuMicros(cpuStart);
+  await running.stop();
+  return {
+    scenario: 'pending-timers',
+    n,
+    crashing: k,
+    restarts: total,
+    elapsed_ms: round(t1 - t0),
+    cpu_us_per_restart: round(cpu / total),
+  };
+}
+
 const timerKinds = new Set(['Timeout', 'Immediate']);
 const countTimers = () => process.getActiveResourcesInfo().filter((kind) => timerKinds.has(kind)).length;
 

@@ -9,7 +9,7 @@
 // within ~30 ms, which reads as a second Ctrl-C.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect as show } from 'node:util';
-import { startGroup, watchStatus, type InspectionObserver, type SupervisorEvent, type Work } from '../src/index.js';
+import { serveGroup, startGroup, watchStatus, type InspectionObserver, type SupervisorEvent, type Work } from '../src/index.js';
 
 const live = process.stdout.isTTY === true;
 const started = Date.now();
@@ -100,16 +100,13 @@ const group = startGroup(
   ],
   { logger: false, onEvent: print, ...(inspect ? { inspect } : {}) },
 );
+// The browser view, probes and metrics of the same group (a free port on 127.0.0.1).
+const server = await serveGroup(group);
+console.log(`Live view: ${server.url}/  (probes: /livez /readyz, metrics: /metrics)\n`);
 watchStatus(group);
 
-// ── Live view ────────────────────────────────────────────────────────────────────────
-// The browser view (probes, metrics, the live page) comes from serveGroup (src/serve.ts);
-// wired here at merge:
-//   const server = await serveGroup(group, { port: 0 });
-//   console.log(`Live view: ${server.url}`);   and   await server.close();   after `done`.
-// ─────────────────────────────────────────────────────────────────────────────────────
-
 const report = await group.done;
+await server.close();
 closeInspector();
 // On a terminal the last drawing of the live table is the report.
 if (!live) {

@@ -1,9 +1,10 @@
 import { createActor, type Actor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
+import { installIndexedScheduler } from '../machines/scheduler.js';
 import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
-import type { Logger } from './logger.js';
+import { count, type Logger } from './logger.js';
 import { checkBoolean, checkName, checkOneOf, checkOptions, checkSpec, checkSpecs, describe, summarize } from './options.js';
 import { groupMembers, memberStatus, type GroupMember, type WorkerStatus } from '../machines/status.js';
 import { GroupObserver, registerObserver } from './observe.js';
@@ -106,6 +107,7 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
     clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });
+  installIndexedScheduler(actor); // an actor stop cancels its own timers, not a scan of the system's
   // An already aborted signal runs no work: the actor is never started.
   const notRun: GroupReport | undefined = signal?.aborted
     ? { outcome: 'stopped', workers: workers.map(({ name }) => notStarted(name)) }
@@ -118,11 +120,11 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
     if (logger !== false && workers.length > 0) {
       const names = workers.slice(0, shownNames).map((worker) => worker.name).join(', ');
       const more = workers.length > shownNames ? `, … (${workers.length - shownNames} more)` : '';
-      logger.info(`group: hosting ${workers.length} workers: ${names}${more}`);
+      logger.info({ workers: workers.length }, `group: hosting ${count(workers.length, 'worker')}: ${names}${more}`);
     }
     const uninstall = installSignals
       ? handleShutdownSignals((received) => {
-          if (logger !== false) logger.info(`received ${received}; stopping gracefully (send it again to exit at once)`);
+          if (logger !== false) logger.info({ signal: received }, `received ${received}; stopping gracefully (send it again to exit at once)`);
           actor.send({ type: 'STOP' });
         })
       : () => undefined;

@@ -1,8 +1,8 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { guardHook } from '../machines/notify.js';
 import { printable } from '../machines/thrown.js';
-import type { SupervisorEvent, SupervisorEventHandler } from '../machines/types.js';
-import { checkLogger, logEvent, type Logger } from './logger.js';
+import type { SupervisorEventHandler } from '../machines/types.js';
+import { checkLogger, eventLogger, type LogFields, type Logger } from './logger.js';
 import { checkFunction, checkSignal, describe } from './options.js';
 
 /** What `createActor` accepts as `inspect`: `createSkyInspector().inspect`, a function, … */
@@ -52,13 +52,12 @@ function readNext(observer: Observer<InspectionEvent>): unknown {
 /** The logger with every method guarded, sharing one "reported once". */
 export function guardLogger(logger: Logger | false): Logger | false {
   if (logger === false) return false;
-  const call = guard('logger', (level: keyof Logger, message: string, details: unknown[]) =>
-    logger[level](message, ...details),
-  );
+  // Called as a method of the logger: pino and bunyan read their own `this`.
+  const call = guard('logger', (level: keyof Logger, fields: LogFields, message: string) => logger[level](fields, message));
   return {
-    info: (message, ...details) => call('info', message, details),
-    warn: (message, ...details) => call('warn', message, details),
-    error: (message, ...details) => call('error', message, details),
+    info: (fields, message) => call('info', fields, message),
+    warn: (fields, message) => call('warn', fields, message),
+    error: (fields, message) => call('error', fields, message),
   };
 }
 
@@ -67,7 +66,7 @@ export function eventHandler(
   logger: Logger | false,
   onEvent: SupervisorEventHandler | undefined,
 ): SupervisorEventHandler | undefined {
-  const log = logger === false ? undefined : (event: SupervisorEvent) => logEvent(logger, event);
+  const log = logger === false ? undefined : eventLogger(logger);
   const user = onEvent === undefined ? undefined : guard('onEvent', onEvent);
   if (log === undefined) return user;
   if (user === undefined) return log;

@@ -6,7 +6,7 @@ export { runGroup, startGroup, type GroupFailure, type GroupHandle, type RunGrou
 export type { WorkerState, WorkerStatus } from '../machines/status.js';
 export { renderStatus, watchStatus, type RenderStatusOptions, type WatchStatusOptions } from './render.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
-export type { Logger } from './logger.js';
+export type { LogFields, Logger } from './logger.js';
 export type { InspectionObserver } from './hooks.js';
 export { FatalError, isFatal } from '../machines/fatal.js';
 export { isGroupFailure } from './group-failure.js';
@@ -24,3 +24,6 @@ export type {
   WorkerReport,
   WorkerSpec,
 } from '../machines/types.js';
+export { serveGroup, type GroupServer, type ServeGroupOptions } from './serve.js';
+export { groupMetrics, metricsContentType } from './metrics.js';
+export { installIndexedScheduler } from '../machines/scheduler.js';

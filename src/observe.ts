@@ -27,7 +27,10 @@ export class GroupObserver {
         else counters.starts += 1;
         break;
       }
-      case 'worker.crashed': {
+      // A crash that ends the worker (restart 'never', maxRestarts, FatalError) is reported
+      // as worker.failed alone: it is a crash all the same.
+      case 'worker.crashed':
+      case 'worker.failed': {
         const counters = this.counters.get(event.name);
         if (counters !== undefined) counters.crashes += 1;
         break;

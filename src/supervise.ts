@@ -1,6 +1,7 @@
 import { createActor } from 'xstate';
 import { nodeClock } from './clock.js';
 import { workerMachine } from '../machines/worker.js';
+import { installIndexedScheduler } from '../machines/scheduler.js';
 import type { SupervisorEventHandler, WorkerOptions, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
 import type { Logger } from './logger.js';
@@ -48,5 +49,6 @@ export async function supervise(name: string, work: WorkerSpec['work'], options?
     clock: nodeClock,
     ...(inspect === undefined ? {} : { inspect }),
   });
+  installIndexedScheduler(actor); // an actor stop cancels its own timers, not a scan of the system's
   return settle(actor, signal, () => undefined);
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { runGroup, supervise, type Logger, type SupervisorEvent } from '../src/index.js';
+import { runGroup, supervise, type LogFields, type Logger, type SupervisorEvent } from '../src/index.js';
 import { aborted, deferred } from './helpers.js';
 
 afterEach(() => {
@@ -23,11 +23,11 @@ function captureStderr() {
 }
 
 function memoryLogger() {
-  const lines: Array<[keyof Logger, string, unknown[]]> = [];
+  const lines: Array<[keyof Logger, string, LogFields]> = [];
   const logger: Logger = {
-    info: (message, ...details) => lines.push(['info', message, details]),
-    warn: (message, ...details) => lines.push(['warn', message, details]),
-    error: (message, ...details) => lines.push(['error', message, details]),
+    info: (fields, message) => lines.push(['info', message, fields]),
+    warn: (fields, message) => lines.push(['warn', message, fields]),
+    error: (fields, message) => lines.push(['error', message, fields]),
   };
   return { logger, lines };
 }
@@ -146,10 +146,10 @@ describe('runGroup: logging', () => {
     await vi.runAllTimersAsync();
     await promise;
     const text = stderr.join('');
-    expect(text).toContain('xstate-supervisor: group: hosting 1 workers: flaky\n');
+    expect(text).toContain('xstate-supervisor: group: hosting 1 worker: flaky\n');
     expect(text).toContain('xstate-supervisor: worker flaky crashed (attempt 1); restarting in 1s Error: kaboom\n    at ');
     expect(text).toContain('xstate-supervisor: worker flaky exited cleanly; not restarting\n');
-    expect(text).toContain('xstate-supervisor: group: shut down (1 workers)\n');
+    expect(text).toContain('xstate-supervisor: group: shut down (1 worker)\n');
   });
 
   test('logger: false writes nothing', async () => {
@@ -158,7 +158,7 @@ describe('runGroup: logging', () => {
     expect(stderr).toEqual([]);
   });
 
-  test('a custom logger replaces the default and gets the error as a detail', async () => {
+  test('a custom logger replaces the default and gets (fields, message), the error under err', async () => {
     vi.useFakeTimers();
     const stderr = captureStderr();
     const { logger, lines } = memoryLogger();
@@ -173,12 +173,12 @@ describe('runGroup: logging', () => {
     await promise;
     expect(stderr).toEqual([]);
     expect(lines).toEqual([
-      ['info', 'group: hosting 1 workers: w', []],
-      ['error', 'worker w crashed (attempt 1); restarting in 1s', [error]],
-      ['info', 'worker w restarted (attempt 2)', []],
-      ['info', 'group: stopping 1 workers', []],
-      ['info', 'worker w stopped', []],
-      ['info', 'group: shut down (1 workers)', []],
+      ['info', 'group: hosting 1 worker: w', { workers: 1 }],
+      ['error', 'worker w crashed (attempt 1); restarting in 1s', { worker: 'w', attempt: 1, delayMs: 1000, err: error }],
+      ['info', 'worker w restarted (attempt 2)', { worker: 'w', attempt: 2 }],
+      ['info', 'group: stopping 1 worker', { workers: 1 }],
+      ['info', 'worker w stopped', { worker: 'w', attempts: 2 }],
+      ['info', 'group: shut down (1 worker)', { workers: 1 }],
     ]);
   });
 
@@ -193,7 +193,11 @@ describe('runGroup: logging', () => {
     await vi.advanceTimersByTimeAsync(2000);
     const report = await promise;
     expect(report.workers[0]?.stopTimedOut).toBe(true);
-    expect(lines).toContainEqual(['warn', 'worker stuck did not settle within 2s after its stop signal; stopped without waiting further', []]);
+    expect(lines).toContainEqual([
+      'warn',
+      'worker stuck did not settle within 2s after its stop signal; stopped without waiting further',
+      { worker: 'stuck', attempts: 1, stopTimeoutMs: 2000 },
+    ]);
   });
 
   test('a logger that throws does not stop supervision and is reported once', async () => {

@@ -20,7 +20,8 @@ import {
   type Work,
 } from '../../src/index.js';
 
-const log = pino({ name: 'orders-service' });
+// `service`, not pino's `name`: the events carry the worker's `name`.
+const log = pino({ base: { service: 'orders-service' } });
 const port = Number(process.env.PORT ?? 8080);
 
 // REPLACE: your schema migration. Idempotent, and it stops when `signal` aborts.
