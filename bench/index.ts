@@ -11,6 +11,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { impls, optionalImpls } from './impls.js';
 import { plotSvg } from './plot.js';
+import { runAddRemove } from './add-remove.js';
 
 type Row = Record<string, unknown> & { impl: string; scenario: string };
 
@@ -68,7 +69,8 @@ for (let i = 0; i < argv.length; i++) {
 const names = chosen.length > 0 ? chosen : Object.keys(impls).filter((name) => !optionalImpls.has(name));
 for (const name of names) if (!(name in impls)) throw new Error(`unknown implementation ${name}`);
 
-if (plotFile !== undefined) {
+if (positional[0] === 'add-remove') runAddRemove(positional.slice(1));
+else if (plotFile !== undefined) {
   const stockUpTo = 5000;
   const plotted = ['xstate-supervisor', 'xstate-supervisor-stock-scheduler', 'xstate-bare', 'baseline'];
   const series = plotted.map((impl) => ({

@@ -1,5 +1,8 @@
 import type { AnyActorRef } from 'xstate';
-import { currentReports, type GroupContext } from './group.js';
+import type { GroupContext } from './group.js';
+import { walkTree, type GroupMember } from './tree.js';
+
+export type { GroupMember } from './tree.js';
 import type { WorkerReport } from './types.js';
 import type { WorkerContext } from './worker.js';
 
@@ -20,42 +23,14 @@ export interface WorkerStatus {
   nextAttemptAt?: number;
 }
 
-/** A worker of the group: its report once it is final, else its live actor. */
-export interface GroupMember {
-  name: string;
-  report: WorkerReport | undefined;
-  actor: AnyActorRef | undefined;
-}
-
-interface GroupSnapshotLike {
-  context: GroupContext;
-  children: Record<string, AnyActorRef | undefined>;
-}
-
 /**
  * Every worker of a group (removed ones excluded), in the order they were given or
- * added, walking the inner groups of a tree. Reads the actors' snapshots; keeps no state.
+ * added: one walk of the tree (machines/tree.ts), the same that builds the group's output.
+ * Reads the actors' snapshots; keeps no state.
  */
 export function groupMembers(group: AnyActorRef): GroupMember[] {
-  const members: GroupMember[] = [];
-  const visit = (actor: AnyActorRef): void => {
-    const { context, children } = actor.getSnapshot() as GroupSnapshotLike;
-    const finished = new Map<string, readonly WorkerReport[]>();
-    for (let entry = context.finished; entry !== null; entry = entry.rest) finished.set(entry.id, entry.reports);
-    for (const id of context.names) {
-      const reports = finished.get(id);
-      const child = children[id];
-      if (reports !== undefined) {
-        for (const report of currentReports(context, id, reports)) members.push({ name: report.name, report, actor: undefined });
-      } else if (context.members.has(id)) {
-        if (child !== undefined) visit(child);
-      } else {
-        members.push({ name: id, report: undefined, actor: child });
-      }
-    }
-  };
-  visit(group);
-  return members;
+  const snapshot = group.getSnapshot() as { context: GroupContext; children: Record<string, AnyActorRef | undefined> };
+  return walkTree(snapshot.context.branches, snapshot.children);
 }
 
 /** The status of one member: from its report if final, else from its worker snapshot. */

@@ -2,6 +2,7 @@ import { and, assign, enqueueActions, setup, stateIn } from 'xstate';
 import { endReason, isAbortRejection, stopReason, workLogic } from './attempt.js';
 import { backoffDelay, resolveBackoff, type BackoffPolicy } from './backoff.js';
 import { isFatal } from './fatal.js';
+import type { WorkerMessage } from './messages.js';
 import { notify } from './notify.js';
 import type {
   SupervisorEventHandler,
@@ -19,11 +20,12 @@ export interface WorkerInput extends WorkerSpec {
   onEvent?: SupervisorEventHandler | undefined;
   /**
    * Who ends the wait of a stop at `stopTimeoutMs`: the worker's own timer (`'own'`), or
-   * its group, which sends `STOP_TIMEOUT` (`'group'`; set by {@link groupMachine}, so that
-   * a group of N stopping workers holds one timer instead of N).
+   * its parent, which sends `supervisor.stopDeadline` (`'parent'`; set by the group's
+   * branches, so that a group of N stopping workers holds one timer per distinct
+   * `stopTimeoutMs` instead of N). See machines/messages.ts.
    * @default 'own'
    */
-  stopDeadline?: 'own' | 'group' | undefined;
+  stopDeadline?: 'own' | 'parent' | undefined;
   /** The random source of backoff jitter, in [0, 1). For tests that pin it. @default Math.random */
   random?: (() => number) | undefined;
   /**
@@ -33,15 +35,8 @@ export interface WorkerInput extends WorkerSpec {
   now?: (() => number) | undefined;
 }
 
-/**
- * What a worker accepts: STOP, and the group's word that a stop timeout has passed.
- * (`RESTART_WINDOW_PASSED` is the worker's own delayed event for `maxRestarts`.)
- */
-export type WorkerEvent =
-  /** `deadline: 'own'`: time this stop with the worker's own timer, even in a group (REMOVE). */
-  | { type: 'STOP'; deadline?: 'own' }
-  | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number }
-  | { type: 'RESTART_WINDOW_PASSED' };
+/** What a worker accepts: the worker's part of the protocol in machines/messages.ts. */
+export type WorkerEvent = WorkerMessage;
 
 /** What a worker was started with: fixed for its lifetime. */
 export interface WorkerConfig {
@@ -66,7 +61,7 @@ export interface WorkerContext {
   config: WorkerConfig;
   /** Restarts within the last `maxRestarts.withinMs`: each one ends with `RESTART_WINDOW_PASSED`. */
   recentRestarts: number;
-  stopDeadline: 'own' | 'group';
+  stopDeadline: 'own' | 'parent';
   attempts: number;
   /** Consecutive crashes: drives the backoff. */
   crashes: number;
@@ -99,8 +94,8 @@ export interface WorkerContext {
  * `attempt.stopping` for it to settle, up to the `stopTimeout` delay; STOP in `backoff`
  * ends at once. `done`, `stopped` and `failed` are final; the output is the
  * {@link WorkerReport}. On its own the worker times its stop (`stopping.untilOwnDeadline`);
- * in a group, the group does (`stopping.untilGroupDeadline`, ended by `STOP_TIMEOUT`),
- * unless the STOP says `deadline: 'own'` (a worker removed from a running group).
+ * in a group its parent does (`stopping.untilParentDeadline`, ended by
+ * `supervisor.stopDeadline`; machines/messages.ts).
  *
  * The invoke lives on `attempt`, the parent of `running` and `stopping`, so the work
  * actor stays alive (and its settlement observable) while the worker is stopping.
@@ -144,9 +139,6 @@ export const workerMachine = setup({
     // This attempt has yet to run `resetAfterMs` (only when the option is set).
     hasWarmUp: ({ context }) => context.config.backoff.resetAfterMs !== undefined && !context.warmedUp,
     timesItsOwnStop: ({ context }) => context.stopDeadline === 'own',
-    asksForOwnDeadline: ({ event }) => event.type === 'STOP' && event.deadline === 'own',
-    isItsStopTimeout: ({ context, event }) =>
-      event.type === 'STOP_TIMEOUT' && event.stopTimeoutMs === context.config.stopTimeoutMs,
   },
   actions: {
     beginAttempt: assign({
@@ -155,8 +147,6 @@ export const workerMachine = setup({
       nextAttemptAt: undefined,
       warmedUp: false,
     }),
-    // Removed from a running group: the group holds no deadline for this one stop.
-    timeOwnStop: assign({ stopDeadline: 'own' }),
     abortWork: ({ context }) => context.controller?.abort(stopReason),
     // The signal lives as long as the attempt: whatever the work started and left behind
     // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)
@@ -300,10 +290,7 @@ export const workerMachine = setup({
       states: {
         running: {
           on: {
-            STOP: [
-              { guard: 'asksForOwnDeadline', target: 'stopping', actions: ['timeOwnStop', 'abortWork'] },
-              { target: 'stopping', actions: 'abortWork' },
-            ],
+            STOP: { target: 'stopping', actions: 'abortWork' },
           },
           initial: 'warm',
           states: {
@@ -320,9 +307,9 @@ export const workerMachine = setup({
           },
         },
         stopping: {
-          initial: 'untilGroupDeadline',
+          initial: 'untilParentDeadline',
           states: {
-            untilGroupDeadline: {
+            untilParentDeadline: {
               always: { guard: 'timesItsOwnStop', target: 'untilOwnDeadline' },
             },
             untilOwnDeadline: {
@@ -330,7 +317,7 @@ export const workerMachine = setup({
             },
           },
           on: {
-            STOP_TIMEOUT: { guard: 'isItsStopTimeout', target: '#worker.stopped', actions: 'markStopTimedOut' },
+            'supervisor.stopDeadline': { target: '#worker.stopped', actions: 'markStopTimedOut' },
           },
         },
       },

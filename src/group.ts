@@ -1,7 +1,9 @@
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { nodeClock } from './clock.js';
 import { groupMachine } from '../machines/group.js';
+import { getName } from '../machines/names.js';
 import { installIndexedScheduler } from '../machines/scheduler.js';
+import { failedReport, slotAt } from '../machines/tree.js';
 import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
 import { checkRuntimeOptions, eventHandler, runtimeOptionKeys, type InspectionObserver } from './hooks.js';
 import { count, type Logger } from './logger.js';
@@ -37,6 +39,14 @@ export interface RunGroupOptions {
    * @default 'isolate'
    */
   onGiveUp?: 'isolate' | 'escalate';
+  /**
+   * When the group ends without STOP: `'all-done'` once every worker finished on its own
+   * (an empty group at once, or when `remove()` takes its last worker); `'never'`: it runs
+   * until it is stopped, with or without workers, so `startGroup([], { autoShutdown:
+   * 'never' })` plus `add()` is a dynamic supervisor (OTP's `auto_shutdown => never`).
+   * @default 'all-done'
+   */
+  autoShutdown?: 'all-done' | 'never';
 }
 
 /** How `runGroup` rejects under `onGiveUp: 'escalate'`. */
@@ -56,14 +66,18 @@ export interface GroupHandle {
   stop(): Promise<GroupReport>;
   /**
    * Starts one more supervised worker. Throws a `TypeError`/`RangeError` for a bad spec or
-   * a name already in the group (nothing changes), and an `Error` once the group is stopping.
+   * a name already in the group (nothing changes); an `Error` while a worker removed under
+   * that name is still stopping, and once the group is stopping (also from `onEvent` on
+   * `group.stopping`) or has ended.
    */
   add(spec: WorkerSpec): void;
   /**
    * Stops one worker gracefully (its signal aborts, its work is awaited up to its
-   * `stopTimeoutMs`), drops it from the group, and resolves with its WorkerReport. A worker
-   * that already finished is dropped and its report returned at once. Rejects with a
-   * `RangeError` for a name not in the group.
+   * `stopTimeoutMs`), drops it from the group at once (from `status()` and the report), and
+   * resolves with its WorkerReport. A worker that already finished is dropped and its report
+   * returned at once. Rejects with a `RangeError` for a name not in the group (a second
+   * `remove()` of one name too), and with an `Error` once the group is stopping: the group's
+   * stop then stops that worker, and the group's report has it.
    */
   remove(name: string): Promise<WorkerReport>;
   /** One entry per worker, in order: its state, attempts, restarts, last error, next attempt. */
@@ -88,20 +102,29 @@ export interface GroupHandle {
  */
 export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptions): GroupHandle {
   const workers = checkSpecs(specs);
-  const raw = checkOptions(options, [...runtimeOptionKeys, 'installSignals', 'onGiveUp']);
+  const raw = checkOptions(options, [...runtimeOptionKeys, 'installSignals', 'onGiveUp', 'autoShutdown']);
   const { signal, logger, inspect, onEvent } = checkRuntimeOptions(raw);
   const installSignals = checkBoolean(raw.installSignals, 'installSignals', true);
   const onGiveUp = raw.onGiveUp === undefined ? 'isolate' : checkOneOf(raw.onGiveUp, 'onGiveUp', ['isolate', 'escalate']);
+  const autoShutdown =
+    raw.autoShutdown === undefined ? 'all-done' : checkOneOf(raw.autoShutdown, 'autoShutdown', ['all-done', 'never']);
 
   const observer = new GroupObserver();
   const handler = eventHandler(logger, onEvent);
+  // The phase as the events tell it: `group.stopping` reaches onEvent inside the root's
+  // transition, before its snapshot says 'stopping', and add()/remove() called from there
+  // must already see it.
+  let phase: 'running' | 'stopping' | 'ended' = 'running';
   const actor = createActor(groupMachine, {
     input: {
       workers,
       onGiveUp,
-      onEvent: handler === undefined ? observer.handle : (event) => {
+      autoShutdown,
+      onEvent: (event) => {
+        if (event.type === 'group.stopping') phase = 'stopping';
+        else if (event.type === 'group.stopped') phase = 'ended';
         observer.handle(event);
-        handler(event);
+        handler?.(event);
       },
     },
     clock: nodeClock,
@@ -143,8 +166,8 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
   const notRunning = (): string | undefined => {
     if (notRun !== undefined) return 'it was stopped before it started';
     const snapshot = actor.getSnapshot();
-    if (snapshot.status !== 'active') return 'it has ended';
-    return snapshot.value === 'running' ? undefined : 'it is stopping';
+    if (phase === 'ended' || snapshot.status !== 'active') return 'it has ended';
+    return phase === 'running' && snapshot.value === 'running' ? undefined : 'it is stopping';
   };
 
   const handle: GroupHandle = {
@@ -158,8 +181,13 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
       const worker = checkSpec(spec, 'spec');
       const why = notRunning();
       if (why !== undefined) throw new Error(`Cannot add worker ${describe(worker.name)} to the group: ${why}`);
-      if (members().some((member) => member.name === worker.name) || actor.system.get(worker.name) !== undefined) {
+      // O(log N): the root's index, not a walk of the tree.
+      if (getName(actor.getSnapshot().context.index, worker.name) !== undefined) {
         throw new TypeError(`Expected \`spec.name\` to be a name not in use in the group, got ${describe(worker.name)}`);
+      }
+      // Its systemId is still registered: the worker removed under this name still stops.
+      if (actor.system.get(worker.name) !== undefined) {
+        throw new Error(`Cannot add worker ${describe(worker.name)} to the group: the worker removed under that name is still stopping`);
       }
       actor.send({ type: 'ADD', worker });
     },
@@ -167,21 +195,23 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
       checkName(name, 'name');
       const why = notRunning();
       if (why !== undefined) throw new Error(`Cannot remove worker ${describe(name)} from the group: ${why}`);
-      const member = members().find((candidate) => candidate.name === name);
-      if (member === undefined) {
+      const snapshot = actor.getSnapshot();
+      const location = getName(snapshot.context.index, name);
+      if (location === undefined) {
         throw new RangeError(`Expected \`name\` to be the name of a worker in the group, got ${describe(name)}`);
       }
-      const { report, actor: worker } = member;
-      if (report !== undefined || worker === undefined) {
+      const slot = slotAt(snapshot.children, location.branch, location.position);
+      const worker = slot?.report === undefined ? (actor.system.get(name) as AnyActorRef | undefined) : undefined;
+      if (worker === undefined) {
         actor.send({ type: 'REMOVE', name });
         observer.forget(name);
-        return report ?? notStarted(name);
+        return slot?.report ?? notStarted(name);
       }
       const removed = new Promise<WorkerReport>((resolve) => {
         worker.subscribe({
           complete: () => resolve((worker.getSnapshot() as { output: WorkerReport }).output),
           // A worker actor that itself breaks (a .provide()d logic) is reported failed, as the group does.
-          error: (error) => resolve({ name, outcome: 'failed', attempts: 0, restarts: 0, lastError: error, stopTimedOut: false }),
+          error: (error: unknown) => resolve(failedReport(name, error)),
         });
       });
       actor.send({ type: 'REMOVE', name });

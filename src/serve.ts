@@ -73,7 +73,7 @@ export function liveness(group: GroupHandle): Probe {
   if (snapshot.status !== 'active') {
     return { ok: false, body: { status: 'ended', reason: 'the group has ended: it supervises no worker' } };
   }
-  if (snapshot.context.onGiveUp === 'escalate') {
+  if (snapshot.context.config.onGiveUp === 'escalate') {
     const failed = group.status().filter((worker) => worker.state === 'failed').map((worker) => worker.name);
     if (failed.length > 0) {
       return {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createActor, fromPromise, SimulatedClock, waitFor, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { createActor, enqueueActions, fromPromise, SimulatedClock, waitFor, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { branchMachine } from '../machines/branch.js';
 import { groupMachine } from '../machines/group.js';
 import { workerMachine } from '../machines/worker.js';
 import type { SupervisorEvent, WorkerSpec } from '../machines/types.js';
@@ -28,12 +29,13 @@ describe('group', () => {
     expect(events).toEqual([{ type: 'group.stopped', outcome: 'done', workers: 0 }]);
   });
 
-  test('spawns one worker actor per spec, with id and systemId = name', () => {
+  test('spawns one worker actor per spec under an id of its own, with systemId = name', () => {
     const a = controllableWork();
     const b = controllableWork();
     const { actor } = startGroup([{ name: 'a', work: a.work }, { name: 'b', work: b.work }]);
-    expect(Object.keys(actor.getSnapshot().children).sort()).toEqual(['a', 'b']);
-    expect(workerRef(actor, 'a')).toBe(actor.getSnapshot().children.a);
+    // The root hosts only branches; a worker's id is its slot, its name is data.
+    expect(Object.keys(actor.getSnapshot().children)).toEqual(['b0']);
+    expect([workerRef(actor, 'a').id, workerRef(actor, 'b').id]).toEqual(['w0', 'w1']);
     expect(workerRef(actor, 'b').getSnapshot().context.name).toBe('b');
     actor.stop();
   });
@@ -110,6 +112,7 @@ describe('group', () => {
     done.last().settle.resolve();
     await waitFor(workerRef(actor, 'crashed'), (snapshot) => snapshot.matches('backoff'));
     await waitFor(actor, (snapshot) => snapshot.context.live === 1);
+    expect(workerRef(actor, 'done')).toBeUndefined(); // its actor is dropped, its report kept
     actor.send({ type: 'STOP' });
     await finished(actor);
     expect(actor.getSnapshot().output?.workers.map((report) => [report.name, report.outcome])).toEqual([
@@ -178,13 +181,12 @@ describe('group: a tree of bounded fan-out', () => {
     const fanOuts: number[] = [];
     const visit = (ref: AnyActorRef) => {
       const children = Object.values((ref.getSnapshot() as { children: Record<string, AnyActorRef> }).children);
-      if (children.some((child) => child.id.startsWith('shard-'))) {
-        fanOuts.push(children.length);
-        children.forEach(visit);
-      } else fanOuts.push(children.length);
+      fanOuts.push(children.length);
+      children.filter((child) => child.id.startsWith('b')).forEach(visit);
     };
     visit(actor);
     expect(Math.max(...fanOuts)).toBeLessThanOrEqual(4);
+    expect(fanOuts.length).toBeGreaterThan(4); // a tree, not one level
     for (const name of names) expect(workerRef(actor, name).getSnapshot().context.name).toBe(name);
     actor.stop();
   });
@@ -252,20 +254,79 @@ describe('group: a tree of bounded fan-out', () => {
     expect(actor.getSnapshot().output?.workers.every((report) => report.outcome === 'done')).toBe(true);
   });
 
-  test('an inner group that fails is reported as failed for each of its workers; the rest go on', async () => {
+  test('a branch that breaks has its unfinished workers reported failed and stopped; the rest go on', async () => {
+    // A fault of the package itself, injected: the branch holding w0 throws on STOP.
     const provided = groupMachine.provide({
-      actions: {
-        // Inner groups fail on their first finished worker.
-        recordDone: ({ context }) => {
-          if (context.shard) throw new Error('inner group fault');
-        },
+      actors: {
+        branch: branchMachine.provide({
+          actions: {
+            forwardStop: enqueueActions(({ context, enqueue }) => {
+              if (context.slots.some((slot) => slot?.kind === 'worker' && slot.name === 'w0')) throw new Error('branch fault');
+              context.slots.forEach((slot, i) => {
+                if (slot !== undefined) enqueue.sendTo(`${slot.kind === 'branch' ? 'b' : 'w'}${i}`, { type: 'STOP' });
+              });
+            }),
+          },
+        }),
       },
     });
-    const actor = createActor(provided, { input: { workers: names.slice(0, 4).map((name) => ({ name, work: () => undefined })), fanOut: 2 } }).start();
+    const works = names.slice(0, 4).map(() => controllableWork());
+    const actor = createActor(provided, { input: { workers: names.slice(0, 4).map((name, i) => ({ name, work: works[i]!.work })), fanOut: 2 } }).start();
+    actor.send({ type: 'STOP' });
+    // w0 and w1 shared the broken branch: their actors were stopped, which aborts their work.
+    expect(works.map((work) => work.last().context.signal.aborted)).toEqual([true, true, true, true]);
+    works[2]!.last().settle.resolve();
+    works[3]!.last().settle.resolve();
     const snapshot = await waitFor(actor, (s) => s.status === 'done');
     expect(snapshot.output?.workers.map((report) => [report.name, report.outcome])).toEqual([
-      ['w0', 'failed'], ['w1', 'failed'], ['w2', 'failed'], ['w3', 'failed'],
+      ['w0', 'failed'], ['w1', 'failed'], ['w2', 'stopped'], ['w3', 'stopped'],
     ]);
-    expect((snapshot.output?.workers[0]?.lastError as Error).message).toContain('inner group fault');
+    expect((snapshot.output?.workers[0]?.lastError as Error).message).toContain('branch fault');
+  });
+
+});
+
+describe('group: names, ids and inputs', () => {
+  test('ADD ignores a name whose worker finished deep in the tree; the report lists it once', async () => {
+    const specs: WorkerSpec[] = names40().map((name) => ({ name, work: name === 'w33' ? () => undefined : ({ signal }) => aborted(signal) }));
+    const { actor } = startGroup(specs);
+    await waitFor(actor, (snapshot) => snapshot.context.live === 39);
+    actor.send({ type: 'ADD', worker: { name: 'w33', work: ({ signal }) => aborted(signal) } });
+    actor.send({ type: 'STOP' });
+    const done = await finished(actor);
+    expect(done.output?.workers.filter((report) => report.name === 'w33')).toEqual([
+      { name: 'w33', outcome: 'done', attempts: 1, restarts: 0, stopTimedOut: false },
+    ]);
+    expect(done.output?.workers).toHaveLength(40);
+  });
+
+  test('fanOut is validated: 1 (no tree can hold it) is a RangeError, not every worker failed', () => {
+    const errors: unknown[] = [];
+    const actor = createActor(groupMachine, { input: { workers: [{ name: 'a', work: () => undefined }], fanOut: 1 } });
+    actor.subscribe({ error: (error) => errors.push(error) });
+    actor.start();
+    expect(errors).toEqual([new RangeError('Expected `fanOut` to be an integer from 2 to 256, got 1')]);
+  });
+
+  test('events of the tree use a bounded set of types however many names come and go', async () => {
+    const types = new Set<string>();
+    const actor = createActor(groupMachine, {
+      input: { workers: [], autoShutdown: 'never', fanOut: 2 },
+      inspect: (event) => {
+        if (event.type === '@xstate.event') types.add(event.event.type);
+      },
+    }).start();
+    for (let i = 0; i < 200; i++) {
+      actor.send({ type: 'ADD', worker: { name: `tenant-${i}`, work: () => undefined } });
+      actor.send({ type: 'REMOVE', name: `tenant-${i}` });
+    }
+    await waitFor(actor, (snapshot) => snapshot.context.live === 0 && snapshot.context.workers === 0);
+    expect([...types].filter((type) => type.includes('tenant'))).toEqual([]);
+    expect(types.size).toBeLessThan(20);
+    actor.stop();
   });
 });
+
+function names40(): string[] {
+  return Array.from({ length: 40 }, (_, i) => `w${i}`);
+}

@@ -24,15 +24,17 @@ describe('inspection', () => {
     const flaky = controllableWork();
     const steady = controllableWork();
     const states = new Map<string, unknown[]>();
-    const actors: string[] = [];
+    const refs: AnyActorRef[] = [];
     const inspect = (event: InspectionEvent) => {
       const ref = event.actorRef as AnyActorRef;
-      if (event.type === '@xstate.actor') actors.push(ref.id);
-      if (event.type === '@xstate.snapshot' && (ref.id === 'flaky' || ref.id === 'steady')) {
+      // A worker's name is its systemId (its id is the package's own: w0, w1, …).
+      const name = (ref as { systemId?: string }).systemId ?? ref.id;
+      if (event.type === '@xstate.actor') refs.push(ref);
+      if (event.type === '@xstate.snapshot' && (name === 'flaky' || name === 'steady')) {
         const { value } = event.snapshot as unknown as { value: unknown };
-        const seen = states.get(ref.id) ?? [];
+        const seen = states.get(name) ?? [];
         if (JSON.stringify(seen.at(-1)) !== JSON.stringify(value)) seen.push(value);
-        states.set(ref.id, seen);
+        states.set(name, seen);
       }
     };
     const group = createActor(groupMachine, {
@@ -48,18 +50,20 @@ describe('inspection', () => {
     steady.last().settle.resolve();
     await waitFor(group, (snapshot) => snapshot.status === 'done');
 
+    // Read once they run: XState announces an actor before it sets its systemId.
+    const actors = refs.map((ref) => (ref as { systemId?: string }).systemId ?? ref.id);
     expect(actors[0]).toBe(group.id);
     expect(actors).toEqual(expect.arrayContaining(['flaky', 'steady', 'work']));
     expect(states.get('flaky')).toEqual([
       { attempt: { running: 'warm' } },
       'backoff',
       { attempt: { running: 'warm' } },
-      { attempt: { stopping: 'untilGroupDeadline' } },
+      { attempt: { stopping: 'untilParentDeadline' } },
       'stopped',
     ]);
     expect(states.get('steady')).toEqual([
       { attempt: { running: 'warm' } },
-      { attempt: { stopping: 'untilGroupDeadline' } },
+      { attempt: { stopping: 'untilParentDeadline' } },
       'stopped',
     ]);
   });
@@ -68,7 +72,7 @@ describe('inspection', () => {
     const port = await freePort();
     const url = `ws://127.0.0.1:${port}`;
     const server = createInspectorServer({ port, autoOpen: false });
-    const received: Array<{ type: string; name?: string; sessionId: string; snapshot?: { value?: unknown } }> = [];
+    const received: Array<{ type: string; name?: string; sessionId: string; snapshot?: { value?: unknown; context?: { name?: unknown } } }> = [];
     const client = new WebSocket(url);
     await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
     const inspector = createWebSocketInspector({ url });
@@ -77,7 +81,9 @@ describe('inspection', () => {
         client.on('message', (data: WebSocket.RawData) => {
           const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
           received.push(JSON.parse(text) as (typeof received)[number]);
-          const names = new Map(received.filter((e) => e.type === '@xstate.actor').map((e) => [e.sessionId, e.name]));
+          // The relay names an actor by its id (the package's own, w0, w1, …); a worker's
+          // name is in its snapshot's context.
+          const names = new Map(received.filter((e) => e.type === '@xstate.actor').map((e) => [e.sessionId, e.snapshot?.context?.name]));
           const done = received.filter((e) => e.type === '@xstate.snapshot' && e.snapshot?.value === 'done').map((e) => names.get(e.sessionId));
           if (done.includes('a') && done.includes('b')) resolve();
         });
@@ -89,7 +95,7 @@ describe('inspection', () => {
       });
       expect(report.outcome).toBe('done');
       await seenDone;
-      const names = received.filter((e) => e.type === '@xstate.actor').map((e) => e.name);
+      const names = received.filter((e) => e.type === '@xstate.actor').map((e) => e.snapshot?.context?.name ?? e.name);
       expect(names).toEqual(expect.arrayContaining(['group', 'a', 'b']));
     } finally {
       inspector.stop();

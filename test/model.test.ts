@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import {
   assign,
   createActor,
+  enqueueActions,
   setup,
   SimulatedClock,
   waitFor,
@@ -21,7 +22,9 @@ import {
   type InputFrom,
   type SnapshotFrom,
 } from 'xstate';
+import { branchMachine } from '../machines/branch.js';
 import { groupMachine } from '../machines/group.js';
+import { groupMembers } from '../machines/status.js';
 import type { WorkerReport, WorkerSpec } from '../machines/types.js';
 import { workerMachine, type WorkerInput } from '../machines/worker.js';
 import { FatalError } from '../machines/fatal.js';
@@ -105,12 +108,10 @@ describe('worker machine, model-based', () => {
   const ownTimeout = 'xstate.after.stopTimeout.worker.attempt.stopping.untilOwnDeadline';
   const warmedUp = 'xstate.after.resetAfter.worker.attempt.running.warmingUp';
   // The events the environment can produce in each state: the work settles only while it
-  // runs, each timer fires only in the state that started it, the group's STOP_TIMEOUT
+  // runs, each timer fires only in the state that started it, the parent's stop deadline
   // comes only while stopping, a restart leaves the window only after one was counted.
   const eventsIn = (snapshot: SnapshotFrom<typeof workerMachine>): AnyEvent[] => [
     { type: 'STOP' },
-    // A group removing one worker tells it to time its own stop.
-    ...(snapshot.matches({ attempt: 'running' }) ? [{ type: 'STOP', deadline: 'own' }] : []),
     ...(snapshot.matches('attempt')
       ? [
           { type: 'xstate.done.actor.work', output: undefined, actorId: 'work' },
@@ -121,17 +122,15 @@ describe('worker machine, model-based', () => {
     ...(snapshot.matches('backoff') ? [{ type: 'xstate.after.backoff.worker.backoff' }] : []),
     ...(snapshot.matches({ attempt: { running: 'warmingUp' } }) ? [{ type: warmedUp }] : []),
     ...(snapshot.matches({ attempt: { stopping: 'untilOwnDeadline' } }) ? [{ type: ownTimeout }] : []),
-    ...(snapshot.matches({ attempt: 'stopping' })
-      ? [{ type: 'STOP_TIMEOUT', stopTimeoutMs }, { type: 'STOP_TIMEOUT', stopTimeoutMs: stopTimeoutMs + 1 }]
-      : []),
+    ...(snapshot.matches({ attempt: 'stopping' }) ? [{ type: 'supervisor.stopDeadline' }] : []),
     ...(snapshot.status === 'active' && snapshot.context.recentRestarts > 0 ? [{ type: 'RESTART_WINDOW_PASSED' }] : []),
   ];
   const taken = new Set<string>();
 
   const restarts = ['on-failure', 'always', 'never'] as const;
   const modes = [
-    ...(['own', 'group'] as const).flatMap((stopDeadline) => restarts.map((restart) => [stopDeadline, restart, 'plain'] as const)),
-    ...(['resetAfterMs', 'maxRestarts'] as const).flatMap((policy) => restarts.map((restart) => ['group', restart, policy] as const)),
+    ...(['own', 'parent'] as const).flatMap((stopDeadline) => restarts.map((restart) => [stopDeadline, restart, 'plain'] as const)),
+    ...(['resetAfterMs', 'maxRestarts'] as const).flatMap((policy) => restarts.map((restart) => ['parent', restart, policy] as const)),
   ];
   describe.each(modes)('timing its stop: %s, restart: %s, policy: %s', (stopDeadline, restart, policy) => {
     const baseInput: WorkerInput = {
@@ -161,7 +160,7 @@ describe('worker machine, model-based', () => {
 
     test('reaches every state', () => {
       const visited = new Set(paths.flatMap((path) => path.steps.map((step) => JSON.stringify(step.state.value))));
-      const stopping = stopDeadline === 'own' ? ['untilOwnDeadline'] : ['untilGroupDeadline', 'untilOwnDeadline'];
+      const stopping = stopDeadline === 'own' ? ['untilOwnDeadline'] : ['untilParentDeadline'];
       const byRestart = {
         'on-failure': ['"backoff"', '"done"'],
         always: ['"backoff"'],
@@ -192,8 +191,8 @@ describe('worker machine, model-based', () => {
         worker.start();
         for (const step of path.steps) {
           const event = step.event;
-          if (event.type === 'STOP') worker.send(event.deadline === 'own' ? { type: 'STOP', deadline: 'own' } : { type: 'STOP' });
-          else if (event.type === 'STOP_TIMEOUT') worker.send({ type: 'STOP_TIMEOUT', stopTimeoutMs: Number(event.stopTimeoutMs) });
+          if (event.type === 'STOP') worker.send({ type: 'STOP' });
+          else if (event.type === 'supervisor.stopDeadline') worker.send({ type: 'supervisor.stopDeadline' });
           else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
           else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
           else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(event.error);
@@ -220,28 +219,31 @@ describe('worker machine, model-based', () => {
   });
 });
 
-describe('group machine, model-based', () => {
-  // Controllable workers: the group is the machine under test, its children the environment.
+describe('group machine (root and branches), model-based', () => {
+  // Controllable workers: the root and its branches are the machines under test, the
+  // workers the environment. The model is an abstract group (each worker's phase);
+  // @xstate/graph walks it, and every path is executed against the real tree with
+  // fan-out 2, so branches, sub-branches and a second top branch exist.
   const testWorker = setup({
     types: {
       input: {} as WorkerInput,
-      context: {} as { name: string; stopped: boolean; gaveUp: boolean; timedOut: number | undefined },
+      context: {} as { name: string; stopped: boolean; gaveUp: boolean; timedOut: boolean },
       events: {} as
         | { type: 'STOP' }
-        | { type: 'STOP_TIMEOUT'; stopTimeoutMs: number }
+        | { type: 'supervisor.stopDeadline' }
         | { type: 'FINISH' }
         | { type: 'GIVE_UP' }
         | { type: 'FAIL' },
       output: {} as WorkerReport,
     },
   }).createMachine({
-    context: ({ input }) => ({ name: input.name, stopped: false, gaveUp: false, timedOut: undefined }),
+    context: ({ input }) => ({ name: input.name, stopped: false, gaveUp: false, timedOut: false }),
     initial: 'live',
     states: {
       live: {
         on: {
           STOP: { actions: assign({ stopped: true }) },
-          STOP_TIMEOUT: { actions: assign({ timedOut: ({ event }) => event.stopTimeoutMs }) },
+          'supervisor.stopDeadline': { target: 'finished', actions: assign({ timedOut: true }) },
           FINISH: 'finished',
           GIVE_UP: { target: 'finished', actions: assign({ gaveUp: true }) },
           FAIL: { actions: () => { throw new Error('worker fault'); } },
@@ -254,145 +256,216 @@ describe('group machine, model-based', () => {
       outcome: context.gaveUp ? 'failed' : context.stopped ? 'stopped' : 'done',
       attempts: 1,
       restarts: 0,
-      stopTimedOut: false,
+      stopTimedOut: context.timedOut,
     }),
   });
   const machine = groupMachine.provide({ actors: { worker: testWorker as unknown as typeof workerMachine } });
-  const names = ['a', 'b'];
   const stopTimeoutMs = 50;
-  const specs = names.map((name) => ({ name, work: () => undefined, stopTimeoutMs }));
-  type GroupSnapshot = ReturnType<typeof machine.getInitialSnapshot>;
-  const finishedNames = (snapshot: GroupSnapshot) => {
-    const result: string[] = [];
-    for (let entry = snapshot.context.finished; entry !== null; entry = entry.rest) result.push(entry.id);
-    return result.sort();
-  };
-  const fault = new Error('worker fault');
+  const spec = (name: string): WorkerSpec => ({ name, work: () => undefined, stopTimeoutMs });
+  // Two workers fill the first top branch (capacity 2); ADD grows a second one, of depth 2.
+  const initial = ['a', 'b'];
+  const extra = ['c', 'd'];
+
+  type Phase = 'running' | 'stopping' | 'done' | 'stopped';
+  /** A worker's phase: in the group (live, finished) or leaving it (removing). */
+  type WorkerPhase = 'live' | 'stopping' | 'done' | 'failed' | 'stopped' | 'removing';
+  interface Model {
+    phase: Phase;
+    workers: Array<[name: string, phase: WorkerPhase]>;
+    added: number;
+  }
+  type ModelEvent = { type: string; name?: string };
+  const isLive = (phase: WorkerPhase) => phase === 'live' || phase === 'stopping' || phase === 'removing';
+
+  /** The abstract group: what the real one must do, in a few lines. */
+  function step(model: Model, event: ModelEvent, options: { onGiveUp: 'isolate' | 'escalate'; autoShutdown: 'all-done' | 'never' }): Model {
+    let workers = model.workers.map(([name, phase]): [string, WorkerPhase] => [name, phase]);
+    let phase = model.phase;
+    let added = model.added;
+    const set = (name: string | undefined, to: WorkerPhase | undefined) => {
+      workers = to === undefined ? workers.filter(([n]) => n !== name) : workers.map(([n, p]) => [n, n === name ? to : p]);
+    };
+    const beginStop = () => {
+      phase = 'stopping';
+      workers = workers.map(([n, p]) => [n, p === 'live' ? 'stopping' : p]);
+    };
+    const current = workers.find(([n]) => n === event.name)?.[1];
+    switch (event.type) {
+      case 'STOP': beginStop(); break;
+      case 'ADD': workers.push([extra[added]!, 'live']); added += 1; break;
+      case 'REMOVE': set(event.name, current === 'live' ? 'removing' : undefined); break;
+      case 'FINISH': set(event.name, current === 'removing' ? undefined : current === 'stopping' ? 'stopped' : 'done'); break;
+      case 'GIVE_UP':
+      case 'FAIL':
+        set(event.name, current === 'removing' ? undefined : 'failed');
+        if (options.onGiveUp === 'escalate' && phase === 'running' && current === 'live') beginStop();
+        break;
+      case 'DEADLINE':
+        workers = workers.flatMap(([n, p]): Array<[string, WorkerPhase]> => (p === 'removing' ? [] : [[n, p === 'stopping' ? 'stopped' : p]]));
+        break;
+    }
+    const live = workers.some(([, p]) => isLive(p));
+    if (phase === 'stopping' && !live) phase = 'stopped';
+    if (phase === 'running' && !live && options.autoShutdown === 'all-done') phase = 'done';
+    return { phase, workers, added };
+  }
+
+  const modes = [
+    ['isolate', 'all-done'],
+    ['escalate', 'all-done'],
+    ['isolate', 'never'],
+  ] as const;
   const taken = new Set<string>();
+  const recorder = (event: InspectionEvent) => {
+    const logic = (event.actorRef as { logic?: { id?: string } }).logic;
+    if (event.type === '@xstate.microstep' && (logic?.id === 'group' || logic?.id === 'branch')) {
+      for (const t of event._transitions) taken.add(transitionKey(t));
+    }
+  };
 
-  let added = 0;
-  describe.each(['isolate', 'escalate'] as const)('onGiveUp: %s', (onGiveUp) => {
-    const input = { workers: specs, onGiveUp };
-    // The workers in the group that have not finished. (A removed worker's own finish is
-    // left out of the model: it is the same transition as any other worker's.)
-    const liveWorkers = (snapshot: GroupSnapshot) =>
-      snapshot.context.names.filter((name) => !finishedNames(snapshot).includes(name)).sort();
-    const paths = edgePaths(machine, {
-      input,
-      events: (snapshot) =>
-        [
-          { type: 'STOP' },
-          // The root's own deadline fires only while it is stopping; STOP_TIMEOUT is what an
-          // inner group gets from its parent.
-          ...(snapshot.value === 'stopping'
-            ? [{ type: 'STOP_DEADLINE', stopTimeoutMs }, { type: 'STOP_TIMEOUT', stopTimeoutMs }]
-            : []),
-          // One worker can be added, any can be removed. The traversal runs every path in one
-          // actor system, so each offered ADD has a name of its own.
-          ...(snapshot.value === 'running' && !Object.keys(snapshot.children).some((name) => name.startsWith('added'))
-            ? [{ type: 'ADD', worker: { name: `added${(added += 1)}`, work: () => undefined, stopTimeoutMs } }]
-            : []),
-          ...(snapshot.value === 'running' ? snapshot.context.names.map((name) => ({ type: 'REMOVE', name })) : []),
-          ...liveWorkers(snapshot).flatMap((name) => [
-            {
-              type: `xstate.done.actor.${name}`,
-              actorId: name,
-              output: { name, outcome: snapshot.context.stopRequested ? 'stopped' : 'done', attempts: 1, restarts: 0, stopTimedOut: false },
-            },
-            ...(snapshot.context.stopRequested
-              ? []
-              : [{
-                  type: `xstate.done.actor.${name}`,
-                  actorId: name,
-                  output: { name, outcome: 'failed', attempts: 1, restarts: 0, stopTimedOut: false },
-                }]),
-            { type: `xstate.error.actor.${name}`, actorId: name, error: fault },
-          ]),
-        ],
-      serializeState: (snapshot) =>
-        JSON.stringify([
-          snapshot.value,
-          snapshot.context.live,
-          snapshot.context.stopRequested,
-          finishedNames(snapshot),
-          snapshot.context.names,
-          liveWorkers(snapshot),
-        ]),
+  describe.each(modes)('onGiveUp: %s, autoShutdown: %s', (onGiveUp, autoShutdown) => {
+    const options = { onGiveUp, autoShutdown };
+    const start: Model = { phase: 'running', workers: initial.map((name) => [name, 'live']), added: 0 };
+    const model = setup({ types: { context: {} as Model, events: {} as ModelEvent } }).createMachine({
+      context: start,
+      on: { '*': { actions: assign(({ context, event }) => step(context, event, options)) } },
     });
+    // One ADD is enough for the variants: the first mode grows the second top branch fully.
+    const adds = onGiveUp === 'isolate' && autoShutdown === 'all-done' ? extra.length : 1;
+    const eventsOf = (m: Model): ModelEvent[] => {
+      if (m.phase === 'done' || m.phase === 'stopped') return [];
+      const events: ModelEvent[] = [];
+      if (m.phase === 'running') {
+        events.push({ type: 'STOP' });
+        if (m.added < adds) events.push({ type: 'ADD' });
+      }
+      for (const [name, phase] of m.workers) {
+        if (m.phase === 'running' && phase !== 'removing') events.push({ type: 'REMOVE', name });
+        // Under 'isolate' GIVE_UP takes the same transitions as FAIL: left out, it halves the paths.
+        if (phase === 'live') events.push({ type: 'FINISH', name }, { type: 'FAIL', name }, ...(onGiveUp === 'escalate' ? [{ type: 'GIVE_UP', name }] : []));
+        if (phase === 'stopping') events.push({ type: 'FINISH', name });
+        if (phase === 'removing') events.push({ type: 'FINISH', name });
+      }
+      if (m.workers.some(([, p]) => p === 'removing' || p === 'stopping')) events.push({ type: 'DEADLINE' });
+      return events;
+    };
+    // The shortest path to every abstract state.
+    type ModelSnapshot = SnapshotFrom<typeof model>;
+    // Deeper states repeat transitions already taken; the cap keeps the suite fast.
+    const maxSteps = 6;
+    const paths = (getShortestPaths(model, {
+      events: (snapshot: ModelSnapshot) => eventsOf(snapshot.context),
+      serializeState: (snapshot: ModelSnapshot) => JSON.stringify(snapshot.context),
+    })).filter((path) => path.steps.length <= maxSteps);
 
-    test('every path holds on the real machine, step by step', async () => {
-      expect(paths.length).toBeGreaterThan(10);
+    test('every path holds on the real tree, step by step', () => {
+      expect(paths.length).toBeGreaterThan(50);
       for (const path of paths) {
         const clock = new SimulatedClock();
-        const group = createActor(machine, { clock, input, inspect: transitionRecorder(taken, machine) });
-        group.start();
-        const child = (name: string) => group.getSnapshot().children[name] as AnyActorRef;
-        for (const step of path.steps) {
-          const event = step.event;
-          const live = liveWorkers(group.getSnapshot());
-          if (event.type === 'STOP') {
-            group.send({ type: 'STOP' });
-            // Every worker still in the group got the STOP.
-            for (const name of live) await waitFor(child(name), (s: { context: { stopped: boolean } }) => s.context.stopped, { timeout: 1000 });
-          } else if (event.type === 'STOP_DEADLINE' || event.type === 'STOP_TIMEOUT') {
-            if (event.type === 'STOP_DEADLINE') clock.increment(stopTimeoutMs);
-            else group.send({ type: 'STOP_TIMEOUT', stopTimeoutMs });
-            // Every worker still in the group was told its stop timeout passed.
-            for (const name of live) {
-              await waitFor(child(name), (s: { context: { timedOut?: number } }) => s.context.timedOut === stopTimeoutMs, { timeout: 1000 });
-            }
-          } else if (event.type === 'ADD') {
-            group.send({ type: 'ADD', worker: event.worker as WorkerSpec });
-          } else if (event.type === 'REMOVE') {
-            const name = String(event.name);
-            const wasLive = live.includes(name);
-            group.send({ type: 'REMOVE', name });
-            // A live worker is asked to stop; a finished one is only dropped.
-            if (wasLive) await waitFor(child(name), (s: { context: { stopped: boolean } }) => s.context.stopped, { timeout: 1000 });
-          } else if (event.type.startsWith('xstate.done.actor.')) {
-            const failed = (event.output as WorkerReport).outcome === 'failed';
-            child(String(event.actorId)).send({ type: failed ? 'GIVE_UP' : 'FINISH' });
-          } else if (event.type.startsWith('xstate.error.actor.')) child(String(event.actorId)).send({ type: 'FAIL' });
-          else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
-          const expected = step.state;
-          const real = await waitFor(
-            group,
-            (s) => sameValue(s.value, expected.value) && sameValue(finishedNames(s), finishedNames(expected)),
-            { timeout: 1000 },
-          );
-          expect(real.context.live).toBe(expected.context.live);
-          expect(real.context.names).toEqual(expected.context.names);
-          expect(real.context.stopRequested).toBe(expected.context.stopRequested);
-          expect(real.status).toBe(expected.status);
+        const group = createActor(machine, {
+          clock,
+          input: { workers: initial.map(spec), fanOut: 2, onGiveUp, autoShutdown },
+          inspect: recorder,
+        }).start();
+        const worker = (name: string) => group.system.get(name) as AnyActorRef;
+        let added = 0;
+        for (const { event, state } of path.steps) {
+          if (event.type === 'STOP') group.send({ type: 'STOP' });
+          else if (event.type === 'ADD') group.send({ type: 'ADD', worker: spec(extra[added++]!) });
+          else if (event.type === 'REMOVE') group.send({ type: 'REMOVE', name: event.name! });
+          else if (event.type === 'DEADLINE') clock.increment(stopTimeoutMs);
+          else if (event.type !== 'xstate.init') worker(event.name!).send({ type: event.type as 'FINISH' });
+          const expected = state.context;
+          const real = group.getSnapshot();
+          expect(real.value).toBe(expected.phase);
+          const inGroup = expected.workers.filter(([, phase]) => phase !== 'removing');
+          const outcome = (phase: WorkerPhase) => (phase === 'live' ? 'running' : phase);
           if (real.status === 'done') {
-            expect(real.output?.outcome).toBe(expected.context.stopRequested ? 'stopped' : 'done');
-            expect(real.output?.workers.map((report) => report.name)).toEqual(expected.context.names);
+            expect(real.output?.outcome).toBe(expected.phase);
+            expect(real.output?.workers.map((report) => [report.name, report.outcome])).toEqual(inGroup.map(([name, phase]) => [name, outcome(phase)]));
+          } else {
+            // The one walk of the tree (status()) sees the same workers, in order.
+            const stateOf = (member: ReturnType<typeof groupMembers>[number]) =>
+              member.report?.outcome ?? ((member.actor?.getSnapshot() as { context: { stopped: boolean } }).context.stopped ? 'stopping' : 'running');
+            expect(groupMembers(group).map((member) => [member.name, stateOf(member)])).toEqual(
+              inGroup.map(([name, phase]) => [name, outcome(phase)]),
+            );
+            // Every worker asked to stop got STOP.
+            for (const [name, phase] of expected.workers) {
+              if (phase === 'stopping' || phase === 'removing') expect((worker(name).getSnapshot() as { context: { stopped: boolean } }).context.stopped).toBe(true);
+            }
           }
         }
         group.stop();
       }
-    });
+    }, 60_000);
   });
 
-  test('an inner group passes an escalation up to the root, which stops every branch', async () => {
-    const clock = new SimulatedClock();
-    const group = createActor(machine, {
-      clock,
-      input: { workers: ['a', 'b', 'c'].map((name) => ({ name, work: () => undefined })), fanOut: 2, onGiveUp: 'escalate' },
-      inspect: transitionRecorder(taken, machine),
-    }).start();
-    const worker = (name: string) => group.system.get(name) as AnyActorRef;
-    const [b, c] = [worker('b'), worker('c')];
-    worker('a').send({ type: 'GIVE_UP' });
-    await waitFor(group, (s) => s.value === 'stopping', { timeout: 1000 });
-    for (const other of [b, c]) await waitFor(other, (s: { context: { stopped: boolean } }) => s.context.stopped, { timeout: 1000 });
-    b.send({ type: 'FINISH' });
-    c.send({ type: 'FINISH' });
-    const done = await waitFor(group, (s) => s.status === 'done', { timeout: 1000 });
-    expect(done.output?.workers.map((report) => report.outcome)).toEqual(['failed', 'stopped', 'stopped']);
+  test('a branch that breaks (a fault injected into the package) is isolated in every phase', () => {
+    // depth: the branches that throw (1: those hosting workers); on: the message they throw on.
+    const faulty = (on: 'supervisor.remove' | 'STOP', depth: number) =>
+      groupMachine.provide({
+        actors: {
+          worker: testWorker as unknown as typeof workerMachine,
+          branch: branchMachine.provide({
+            actions: {
+              ...(on === 'supervisor.remove'
+                ? {
+                    removeWorker: enqueueActions(({ context, event, enqueue }) => {
+                      if (context.config.depth <= depth) throw new Error('branch fault');
+                      // Above the faulty depth: pass it down, as the real action does.
+                      const { childCapacity, fanOut } = context.config;
+                      if (event.type === 'supervisor.remove') enqueue.sendTo(`b${Math.floor(event.position / childCapacity) % fanOut}`, event);
+                    }),
+                  }
+                : {}),
+              forwardStop: enqueueActions(({ context, enqueue }) => {
+                if (on === 'STOP' && context.config.depth <= depth) throw new Error('branch fault on STOP');
+                context.slots.forEach((slot, i) => {
+                  if (slot?.kind === 'branch') enqueue.sendTo(`b${i}`, { type: 'STOP' });
+                  else if (slot?.kind === 'worker' && slot.report === undefined) enqueue.sendTo(`w${i}`, { type: 'STOP' });
+                });
+              }),
+            },
+          }),
+        },
+      });
+    const run = (on: 'supervisor.remove' | 'STOP', depth: number, names: string[]) =>
+      createActor(faulty(on, depth), { input: { workers: names.map(spec), fanOut: 2 }, inspect: recorder }).start();
+    const outcomes = (actor: AnyActorRef) =>
+      (actor.getSnapshot() as { output?: { workers: WorkerReport[] } }).output?.workers.map((report) => [report.name, report.outcome]);
+
+    // A leaf branch breaks while running, three levels down: its parent reports its live
+    // worker lost, up through the top branch; the rest go on.
+    const leaf = run('supervisor.remove', 1, ['a', 'b', 'c', 'd', 'e']);
+    leaf.send({ type: 'REMOVE', name: 'e' });
+    expect(leaf.getSnapshot().value).toBe('running');
+    expect(leaf.getSnapshot().context.live).toBe(4);
+    leaf.send({ type: 'STOP' });
+    for (const name of ['a', 'b', 'c', 'd']) (leaf.system.get(name) as AnyActorRef).send({ type: 'FINISH' });
+    expect(outcomes(leaf)?.slice(0, 4)).toEqual([['a', 'stopped'], ['b', 'stopped'], ['c', 'stopped'], ['d', 'stopped']]);
+
+    // A top branch breaks while running: the root counts its workers out and ends.
+    const top = run('supervisor.remove', 9, ['a']);
+    top.send({ type: 'REMOVE', name: 'a' });
+    expect(outcomes(top)).toEqual([['a', 'failed']]);
+
+    // Branches break on STOP: a leaf under a stopping branch, a top branch under the stopping
+    // root, and a top branch the root stops once every worker is done.
+    const stoppingLeaf = run('STOP', 1, ['a', 'b', 'c']);
+    stoppingLeaf.send({ type: 'STOP' });
+    expect(outcomes(stoppingLeaf)).toEqual([['a', 'failed'], ['b', 'failed'], ['c', 'failed']]);
+    const stoppingTop = run('STOP', 9, ['a', 'b', 'c']);
+    stoppingTop.send({ type: 'STOP' });
+    expect(outcomes(stoppingTop)).toEqual([['a', 'failed'], ['b', 'failed'], ['c', 'failed']]);
+    const ending = run('STOP', 9, ['a']);
+    (ending.system.get('a') as AnyActorRef).send({ type: 'FINISH' });
+    // a's report was taken before its branch broke: it stays done.
+    expect(outcomes(ending)).toEqual([['a', 'done']]);
   });
 
-  test('the executed paths took every transition of the group machine', () => {
-    expect([...allTransitions(machine)].filter((key) => !taken.has(key))).toEqual([]);
+  test('the executed paths took every transition of the root and the branch machines', () => {
+    const all = [...allTransitions(groupMachine), ...allTransitions(branchMachine)];
+    expect(all.filter((key) => !taken.has(key))).toEqual([]);
   });
 });

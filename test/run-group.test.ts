@@ -220,7 +220,8 @@ describe('runGroup: inspect', () => {
       logger: false,
       inspect: (event) => events.push(event),
     });
-    const actors = events.filter((event) => event.type === '@xstate.actor').map((event) => (event.actorRef as AnyActorRef).id);
+    // A worker's name is its systemId; its actor id is the package's own.
+    const actors = events.filter((event) => event.type === '@xstate.actor').map((event) => (event.actorRef as { systemId?: string }).systemId ?? (event.actorRef as AnyActorRef).id);
     expect(actors).toEqual(expect.arrayContaining(['a', 'b', 'work']));
     expect(events.filter((event) => event.type === '@xstate.actor' && (event.actorRef as AnyActorRef).id === 'work')).toHaveLength(2);
   });

@@ -214,3 +214,131 @@ describe('group machine ADD and REMOVE events, for embedders', () => {
     expect(done.output?.workers.map((worker) => worker.name)).toEqual(['a']);
   });
 });
+
+describe('dynamic groups: any name, every phase', () => {
+  test('any non-empty string is a worker name: each is supervised, listed once and stopped', async () => {
+    const names = ['#_parent', '#_internal', '#_b', 'b', '__proto__', 'shard-0', 'constructor', '🦀 worker', 'w0', 'b0'];
+    const signals = new Map<string, AbortSignal>();
+    const group = startGroup(
+      names.map((name) => ({ name, work: ({ signal }: { signal: AbortSignal }) => { signals.set(name, signal); return aborted(signal); } })),
+      quiet,
+    );
+    group.add({ name: 'toString', work: steady });
+    expect(group.status().map((entry) => [entry.name, entry.state])).toEqual([...names, 'toString'].map((name) => [name, 'running']));
+    expect((group.actor.system.get('#_parent') as AnyActorRef).getSnapshot()).toMatchObject({ context: { name: '#_parent' } });
+    const report = await group.stop();
+    expect(report.workers.map((worker) => [worker.name, worker.outcome])).toEqual([...names, 'toString'].map((name) => [name, 'stopped']));
+    expect([...signals.values()].every((signal) => signal.aborted)).toBe(true);
+  });
+
+  test('a name removed and added again is a new worker: shown, supervised and stopped as one', async () => {
+    const first = controllableWork();
+    const second = controllableWork();
+    const group = startGroup([{ name: 'keep', work: steady }, { name: 'job', work: first.work }], quiet);
+    const removing = group.remove('job');
+    // Its old worker still stops: the name cannot be taken yet, and a second remove() rejects.
+    expect(() => group.add({ name: 'job', work: second.work })).toThrow(
+      "Cannot add worker 'job' to the group: the worker removed under that name is still stopping",
+    );
+    await expect(group.remove('job')).rejects.toThrow(RangeError);
+    first.last().settle.resolve();
+    expect(await removing).toMatchObject({ name: 'job', outcome: 'stopped', attempts: 1 });
+    group.add({ name: 'job', work: second.work });
+    expect(group.status().map((entry) => [entry.name, entry.state, entry.attempts])).toEqual([
+      ['keep', 'running', 1],
+      ['job', 'running', 1],
+    ]);
+    second.last().settle.reject(new Error('crash of the new one'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(second.attempts).toHaveLength(2);
+    const stopping = group.stop();
+    expect(second.last().context.signal.aborted).toBe(true);
+    second.last().settle.resolve();
+    const report = await stopping;
+    expect(report.workers.map((worker) => [worker.name, worker.outcome, worker.attempts])).toEqual([
+      ['keep', 'stopped', 1],
+      ['job', 'stopped', 2],
+    ]);
+  });
+
+  test('from onEvent on group.stopping: add() throws and remove() rejects; the stop takes that worker', async () => {
+    const outcomes: string[] = [];
+    const group = startGroup([{ name: 'a', work: steady }, { name: 'b', work: steady }], {
+      ...quiet,
+      onEvent: (event) => {
+        if (event.type !== 'group.stopping') return;
+        try {
+          group.add({ name: 'late', work: steady });
+          outcomes.push('added');
+        } catch (error) {
+          outcomes.push((error as Error).message);
+        }
+        group.remove('b').then(
+          () => outcomes.push('removed'),
+          (error: Error) => outcomes.push(error.message),
+        );
+      },
+    });
+    const report = await group.stop();
+    expect(outcomes).toEqual([
+      "Cannot add worker 'late' to the group: it is stopping",
+      "Cannot remove worker 'b' from the group: it is stopping",
+    ]);
+    expect(report.workers.map((worker) => [worker.name, worker.outcome])).toEqual([['a', 'stopped'], ['b', 'stopped']]);
+  });
+
+  test('500 add/remove cycles leave no dead actor in the tree', async () => {
+    const group = startGroup([], { ...quiet, autoShutdown: 'never' });
+    for (let i = 0; i < 500; i++) {
+      group.add({ name: `tenant-${i}`, work: i % 2 === 0 ? steady : () => undefined });
+      await group.remove(`tenant-${i}`);
+    }
+    const actors: AnyActorRef[] = [];
+    const visit = (ref: AnyActorRef) => {
+      for (const child of Object.values((ref.getSnapshot() as { children: Record<string, AnyActorRef> }).children)) {
+        actors.push(child);
+        visit(child);
+      }
+    };
+    visit(group.actor);
+    // One idle branch is left; no worker, live or dead.
+    expect(actors.map((actor) => actor.id)).toEqual(['b0']);
+    expect(group.status()).toEqual([]);
+    expect(await group.stop()).toEqual({ outcome: 'stopped', workers: [] });
+  });
+});
+
+describe("autoShutdown: 'never' — a dynamic supervisor", () => {
+  test('an empty group runs until stopped; add() starts workers; removing the last one does not end it', async () => {
+    const group = startGroup([], { ...quiet, autoShutdown: 'never' });
+    expect(group.actor.getSnapshot().value).toBe('running');
+    const work = controllableWork();
+    group.add({ name: 'a', work: work.work });
+    expect(group.status().map((entry) => entry.name)).toEqual(['a']);
+    const removing = group.remove('a');
+    work.last().settle.resolve();
+    await removing;
+    expect(group.actor.getSnapshot().value).toBe('running');
+    group.add({ name: 'b', work: () => 'finished at once' });
+    await waitFor(group.actor, () => group.status()[0]?.state === 'done');
+    expect(group.actor.getSnapshot().value).toBe('running'); // every worker done: still running
+    expect(await group.stop()).toEqual({
+      outcome: 'stopped',
+      workers: [{ name: 'b', outcome: 'done', attempts: 1, restarts: 0, stopTimedOut: false }],
+    });
+  });
+
+  test("'all-done' (the default) ends the group when remove() takes its last worker", async () => {
+    const group = startGroup([{ name: 'a', work: steady }], quiet);
+    await group.remove('a');
+    expect(await group.done).toEqual({ outcome: 'done', workers: [] });
+  });
+
+  test('is validated before anything starts', () => {
+    const work = vi.fn();
+    expect(() => startGroup([{ name: 'a', work }], { ...quiet, autoShutdown: 'sometimes' as 'never' })).toThrow(
+      "Expected `autoShutdown` to be one of 'all-done', 'never', got 'sometimes'",
+    );
+    expect(work).not.toHaveBeenCalled();
+  });
+});

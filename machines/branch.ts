@@ -1,0 +1,308 @@
+import {
+  enqueueActions,
+  sendParent,
+  setup,
+  type AnyActorLogic,
+  type AnyActorRef,
+  type AnyStateMachine,
+} from 'xstate';
+import type { BranchMessage, UpwardMessage } from './messages.js';
+import type { SupervisorEventHandler, WorkerReport } from './types.js';
+import {
+  branchId,
+  failedReport,
+  breakBranch,
+  slotOf,
+  workerId,
+  type BranchOutput,
+  type BranchSlot,
+  type Placed,
+  type Slot,
+  type WorkerSlot,
+} from './tree.js';
+import { defaultStopTimeoutMs, type WorkerInput } from './worker.js';
+
+/** Input of {@link branchMachine}: set by the root or by the parent branch, never by a user. */
+export interface BranchInput {
+  /** The root's number of the top branch above (or of this one): carried by `supervisor.removed`. */
+  branch: number;
+  /** 1: hosts workers; `d`: hosts branches of depth `d − 1`. Its capacity is `fanOut^depth`. */
+  depth: number;
+  fanOut: number;
+  /** The workers it starts with (their positions below its capacity). */
+  workers: readonly Placed[];
+  /** The worker logic: the root's `worker` actor, `.provide()`d or not. */
+  worker: AnyActorLogic;
+  onEvent: SupervisorEventHandler | undefined;
+  now: (() => number) | undefined;
+}
+
+/** What a branch was started with: fixed for its lifetime. */
+interface BranchConfig {
+  branch: number;
+  depth: number;
+  fanOut: number;
+  /** Positions per child slot: `fanOut^(depth − 1)`. */
+  childCapacity: number;
+  worker: AnyActorLogic;
+  onEvent: SupervisorEventHandler | undefined;
+  now: (() => number) | undefined;
+}
+
+export interface BranchContext {
+  /** `fanOut` slots, each free, a worker or a branch. */
+  slots: readonly Slot[];
+  /** Child actors not ended: live workers (removing ones too) and live branches. */
+  live: number;
+  config: BranchConfig;
+}
+
+/** The slot of this branch a position goes down through. */
+const slotFor = (config: BranchConfig, position: number): number =>
+  Math.floor(position / config.childCapacity) % config.fanOut;
+
+/** The id of the delayed event that ends a removed worker's wait. */
+const removalId = (slot: number): string => `removal-${slot}`;
+
+const withSlot = (slots: readonly Slot[], index: number, slot: Slot): Slot[] => {
+  const next = slots.slice();
+  next[index] = slot;
+  return next;
+};
+
+type Spawner = (logic: AnyActorLogic, options: { id: string; systemId?: string; input: unknown }) => AnyActorRef;
+
+/**
+ * A node of the group's tree (internal: embedders use {@link groupMachine}). Hosts at most
+ * `fanOut` children in slots — workers at depth 1, branches of depth − 1 above — under
+ * ids of its own (`w<slot>`, `b<slot>`), and never ends before STOP, whatever its workers
+ * do: a worker that ends leaves its report in its slot and its actor is dropped. It reports
+ * to its parent with the `supervisor.*` messages of machines/messages.ts, where the whole
+ * protocol is written down.
+ */
+export const branchMachine = setup({
+  types: {
+    input: {} as BranchInput,
+    context: {} as BranchContext,
+    events: {} as BranchMessage,
+    output: {} as BranchOutput,
+  },
+  guards: {
+    allChildrenEnded: ({ context }) => context.live === 0,
+  },
+  actions: {
+    addWorker: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'supervisor.add') return;
+      const { config } = context;
+      const index = slotFor(config, event.placed.position);
+      const slot = context.slots[index];
+      if (config.depth > 1 && slot?.kind === 'branch') {
+        enqueue.assign({ slots: withSlot(context.slots, index, { ...slot, count: slot.count + 1 }) });
+        enqueue.sendTo(branchId(index), event);
+        return;
+      }
+      if (slot !== undefined) return; // a position in use: the root never sends one
+      enqueue.assign(({ context: current, spawn, self }) => ({
+        slots: withSlot(current.slots, index, spawnChild(spawn, self, current.config, index, [event.placed])),
+        live: current.live + 1,
+      }));
+    }),
+    removeWorker: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'supervisor.remove') return;
+      const index = slotFor(context.config, event.position);
+      const slot = context.slots[index];
+      if (slot?.kind === 'branch') {
+        enqueue.sendTo(branchId(index), event);
+        return;
+      }
+      if (slot === undefined || slot.removing) return;
+      if (slot.report !== undefined) {
+        // Finished already: only its report goes.
+        enqueue.assign({ slots: withSlot(context.slots, index, undefined) });
+        const removed: UpwardMessage = { type: 'supervisor.removed', branch: context.config.branch, position: event.position, ended: false };
+        enqueue.sendParent(removed);
+        return;
+      }
+      enqueue.assign({ slots: withSlot(context.slots, index, { ...slot, removing: true }) });
+      enqueue.sendTo(workerId(index), { type: 'STOP' });
+      // The removal's deadline is this branch's (see messages.ts): cancelled if the worker ends first.
+      enqueue.raise({ type: 'supervisor.stopDeadline', slot: index }, { delay: slot.stopTimeoutMs, id: removalId(index) });
+    }),
+    forwardStop: enqueueActions(({ context, enqueue }) => {
+      context.slots.forEach((slot, index) => {
+        if (slot === undefined) return;
+        if (slot.kind === 'worker') {
+          if (slot.report === undefined && !slot.removing) enqueue.sendTo(workerId(index), { type: 'STOP' });
+        } else if (slot.output === undefined && slot.broken === undefined) enqueue.sendTo(branchId(index), { type: 'STOP' });
+      });
+    }),
+    // The branch, not the worker, matches a deadline to the workers it is for.
+    forwardStopDeadline: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'supervisor.stopDeadline') return;
+      if ('slot' in event) {
+        const slot = context.slots[event.slot];
+        if (slot?.kind === 'worker' && slot.removing) enqueue.sendTo(workerId(event.slot), { type: 'supervisor.stopDeadline' });
+        return;
+      }
+      context.slots.forEach((slot, index) => {
+        if (slot === undefined) return;
+        if (slot.kind === 'branch') {
+          if (slot.output === undefined && slot.broken === undefined) enqueue.sendTo(branchId(index), event);
+        } else if (slot.report === undefined && slot.stopTimeoutMs === event.stopTimeoutMs) {
+          enqueue.sendTo(workerId(index), { type: 'supervisor.stopDeadline' });
+        }
+      });
+    }),
+    /** A child ended: record it, drop a worker's actor, and (while running) tell the parent. */
+    recordEnded: enqueueActions(({ context, event, enqueue, self }, params: { running: boolean }) => {
+      if (event.type.startsWith('xstate.done.actor.') === false && event.type.startsWith('xstate.error.actor.') === false) return;
+      const ended = event as { actorId: string; output?: WorkerReport | BranchOutput; error?: unknown };
+      const id = ended.actorId;
+      const index = slotOf(id);
+      const slot = context.slots[index];
+      if (slot === undefined) return;
+      const failed = 'error' in ended;
+      if (slot.kind === 'branch') {
+        if (!failed) {
+          enqueue.assign({ slots: withSlot(context.slots, index, { ...slot, output: ended.output as BranchOutput }), live: context.live - 1 });
+          return;
+        }
+        // A branch broke (a fault of the package): its workers are reported failed.
+        const { members, orphans } = breakBranch(self, id, ended.error);
+        for (const orphan of orphans) enqueue.sendTo(orphan, { type: 'STOP' });
+        enqueue.assign({ slots: withSlot(context.slots, index, { ...slot, broken: { error: ended.error, members } }), live: context.live - 1 });
+        if (params.running && orphans.length > 0) enqueue.sendParent({ type: 'supervisor.lost', lost: orphans.length });
+        return;
+      }
+      enqueue.stopChild(id);
+      if (slot.removing) {
+        enqueue.cancel(removalId(index));
+        enqueue.assign({ slots: withSlot(context.slots, index, undefined), live: context.live - 1 });
+        if (params.running) {
+          enqueue.sendParent({ type: 'supervisor.removed', branch: context.config.branch, position: slot.position, ended: true });
+        }
+        return;
+      }
+      const report = failed ? failedReport(slot.name, ended.error) : (ended.output as WorkerReport);
+      enqueue.assign({ slots: withSlot(context.slots, index, { ...slot, report }), live: context.live - 1 });
+      if (params.running) enqueue.sendParent({ type: 'supervisor.finished', failed: report.outcome === 'failed' });
+    }),
+    forwardUp: sendParent(({ event }) => event as UpwardMessage),
+    // A sub-branch's worker left: one position less below it; an emptied sub-branch is stopped.
+    countRemoved: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'supervisor.removed') return;
+      const index = slotFor(context.config, event.position);
+      const slot = context.slots[index];
+      if (slot?.kind !== 'branch') return;
+      if (slot.count > 1) {
+        enqueue.assign({ slots: withSlot(context.slots, index, { ...slot, count: slot.count - 1 }) });
+        return;
+      }
+      enqueue.stopChild(branchId(index));
+      enqueue.assign({ slots: withSlot(context.slots, index, undefined), live: context.live - 1 });
+    }),
+  },
+}).createMachine({
+  id: 'branch',
+  // Spawning here grows linearly; N spawnChild actions in one transition do not
+  // (DESIGN.md, "Measured traps").
+  context: ({ input, spawn, self }) => {
+    const config: BranchConfig = {
+      branch: input.branch,
+      depth: input.depth,
+      fanOut: input.fanOut,
+      childCapacity: input.fanOut ** (input.depth - 1),
+      worker: input.worker,
+      onEvent: input.onEvent,
+      now: input.now,
+    };
+    const slots: Slot[] = new Array<Slot>(input.fanOut).fill(undefined);
+    const bySlot = new Map<number, Placed[]>();
+    for (const placed of input.workers) {
+      const index = slotFor(config, placed.position);
+      const list = bySlot.get(index);
+      if (list === undefined) bySlot.set(index, [placed]);
+      else list.push(placed);
+    }
+    for (const [index, placed] of bySlot) slots[index] = spawnChild(spawn, self, config, index, placed);
+    return { slots, live: bySlot.size, config };
+  },
+  initial: 'running',
+  on: { 'supervisor.stopDeadline': { actions: 'forwardStopDeadline' } },
+  states: {
+    running: {
+      on: {
+        STOP: { target: 'stopping', actions: 'forwardStop' },
+        'supervisor.add': { actions: 'addWorker' },
+        'supervisor.remove': { actions: 'removeWorker' },
+        'supervisor.finished': { actions: 'forwardUp' },
+        'supervisor.lost': { actions: 'forwardUp' },
+        'supervisor.removed': { actions: ['countRemoved', 'forwardUp'] },
+        'xstate.done.actor.*': { actions: { type: 'recordEnded', params: { running: true } } },
+        'xstate.error.actor.*': { actions: { type: 'recordEnded', params: { running: true } } },
+      },
+    },
+    stopping: {
+      always: { guard: 'allChildrenEnded', target: 'stopped' },
+      on: {
+        'xstate.done.actor.*': { actions: { type: 'recordEnded', params: { running: false } } },
+        'xstate.error.actor.*': { actions: { type: 'recordEnded', params: { running: false } } },
+      },
+    },
+    stopped: { type: 'final' },
+  },
+  output: ({ context }) => ({ slots: context.slots }),
+});
+
+/**
+ * Spawns what goes into slot `index`: one worker (depth 1), or a branch of depth − 1
+ * with the workers below it. Called inside `context`/`assign`, where XState spawns.
+ */
+function spawnChild(spawn: unknown, self: unknown, config: BranchConfig, index: number, placed: readonly Placed[]): WorkerSlot | BranchSlot {
+  const spawnLogic = spawn as Spawner;
+  if (config.depth === 1) {
+    const [{ spec, position, order }] = placed as [Placed];
+    spawnLogic(config.worker, { id: workerId(index), systemId: spec.name, input: workerInput(placed[0]!, config) });
+    return {
+      kind: 'worker',
+      name: spec.name,
+      order,
+      position,
+      stopTimeoutMs: spec.stopTimeoutMs ?? defaultStopTimeoutMs,
+      report: undefined,
+      removing: false,
+    };
+  }
+  const input: BranchInput = {
+    branch: config.branch,
+    depth: config.depth - 1,
+    fanOut: config.fanOut,
+    workers: placed,
+    worker: config.worker,
+    onEvent: config.onEvent,
+    now: config.now,
+  };
+  // The running logic of this branch, so that sub-branches are the same machine.
+  spawnLogic((self as { logic: AnyStateMachine }).logic, { id: branchId(index), input });
+  return { kind: 'branch', count: placed.length, output: undefined };
+}
+
+/**
+ * A worker's input, as one object literal: a spread (`{ ...spec, … }`) gave each of N
+ * workers an object of its own hidden class in V8, about 200 bytes more per worker.
+ */
+function workerInput({ spec }: Placed, config: BranchConfig): WorkerInput {
+  // An option left out is `undefined` here, which the worker reads as "the default".
+  const fields = {
+    name: spec.name,
+    work: spec.work,
+    restart: spec.restart,
+    backoff: spec.backoff,
+    maxRestarts: spec.maxRestarts,
+    stopTimeoutMs: spec.stopTimeoutMs,
+    onEvent: config.onEvent,
+    now: config.now,
+    stopDeadline: 'parent',
+  } as const;
+  return fields as WorkerInput;
+}
