@@ -139,7 +139,7 @@ async function spawnStop(pkg: Package, kind: 'thread' | 'process', n: number): P
     if (impl === 'ours') {
       const inner = kind === 'thread' ? pkg.inThread(waits) : pkg.inChildProcess(waits);
       // ready() inside crosses to the context's ready (WorkContext.ready from issue #14): count it.
-      const work: Work = (context) => inner({ ...context, ready: onUp } as Parameters<Work>[0]);
+      const work: Work = (context) => inner({ ...context, ready: onUp });
       running = pkg.runGroup(Array.from({ length: n }, (_, i) => ({ name: `w${i}`, work })), {
         logger: false,
         installSignals: false,

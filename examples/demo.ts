@@ -1,24 +1,21 @@
-// `npm start`: three supervised workers. In a terminal, a live table of their status
-// (redrawn in place) with the latest log lines under it; piped or redirected, plain log
-// lines. Ctrl-C stops the group gracefully (a second Ctrl-C exits at once).
-// `npm start -- --inspect` also relays everything to the Stately inspector.
+// `npm start` (node --import tsx examples/demo.ts): three supervised workers. In a terminal,
+// a live table of their status at the bottom, kept in place, with the log lines scrolling
+// above it; piped or redirected, plain log lines. Ctrl-C stops the group gracefully (a
+// second Ctrl-C exits at once). `npm start -- --inspect` also relays everything to the
+// Stately inspector.
+//
+// It runs under plain node with tsx as a loader, not under the `tsx` command: that wrapper
+// forwards Ctrl-C to the program and sends it again when the program does not confirm
+// within ~30 ms, which reads as a second Ctrl-C.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect as show } from 'node:util';
-import { startGroup, watchStatus, type InspectionObserver, type SupervisorEvent, type Work } from '../src/index.js';
+import { serveGroup, startGroup, watchStatus, type InspectionObserver, type SupervisorEvent, type Work } from '../src/index.js';
 
 const live = process.stdout.isTTY === true;
 const started = Date.now();
 const stamp = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
-// On a terminal the lines go under the live table (the latest few); otherwise to stdout.
-const recent: string[] = [];
-const say = (line: string) => {
-  if (!live) {
-    console.log(`${stamp()}  ${line}`);
-    return;
-  }
-  recent.push(`${stamp()}  ${line}`);
-  if (recent.length > 6) recent.shift();
-};
+// On a terminal watchStatus prints these above the live table; otherwise they are the output.
+const say = (line: string) => console.log(`${stamp()}  ${line}`);
 
 /** Sleeps, but settles at once (with an AbortError) when the worker is asked to stop. */
 const tick = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal });
@@ -103,8 +100,13 @@ const group = startGroup(
   ],
   { logger: false, onEvent: print, ...(inspect ? { inspect } : {}) },
 );
-watchStatus(group, { footer: () => ['', ...recent].join('\n') });
+// The browser view, probes and metrics of the same group (a free port on 127.0.0.1).
+const server = await serveGroup(group);
+console.log(`Live view: ${server.url}/  (probes: /livez /readyz, metrics: /metrics)\n`);
+watchStatus(group);
+
 const report = await group.done;
+await server.close();
 closeInspector();
 // On a terminal the last drawing of the live table is the report.
 if (!live) {

@@ -12,6 +12,7 @@ import { groupMembers, memberStatus, type GroupMember, type WorkerStatus } from 
 import { GroupObserver, registerObserver } from './observe.js';
 import { notStarted, settle } from './settle.js';
 import { handleShutdownSignals } from './signals.js';
+import { groupFailureBrand } from './group-failure.js';
 
 /** Options of {@link runGroup}. */
 export interface RunGroupOptions {
@@ -253,5 +254,6 @@ function groupFailure(failed: WorkerReport, report: GroupReport): GroupFailure {
     { cause: failed.lastError },
   ) as GroupFailure;
   error.report = report;
+  Object.defineProperty(error, groupFailureBrand, { value: true });
   return error;
 }

@@ -8,10 +8,11 @@ export { renderStatus, watchStatus, type RenderStatusOptions, type WatchStatusOp
 export { supervise, type SuperviseOptions } from './supervise.js';
 export type { LogFields, Logger } from './logger.js';
 export type { InspectionObserver } from './hooks.js';
-export { FatalError } from '../machines/fatal.js';
-export { workerMachine, type WorkerInput } from '../machines/worker.js';
+export { FatalError, isFatal } from '../machines/fatal.js';
+export { isGroupFailure } from './group-failure.js';
+export { workerMachine, type WorkerEvent, type WorkerInput } from '../machines/worker.js';
 export type { WorkInput } from '../machines/attempt.js';
-export { groupMachine, type GroupInput } from '../machines/group.js';
+export { groupMachine, type GroupEvent, type GroupInput } from '../machines/group.js';
 export type { BackoffOptions } from '../machines/backoff.js';
 export type {
   GroupReport,

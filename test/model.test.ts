@@ -94,6 +94,8 @@ function edgePaths<TLogic extends AnyStateMachine>(
   return shortest.flatMap((prefix) => {
     const events = prefix.steps.map((step) => step.event);
     const end = replay(events).state;
+    // A final actor takes no event (XState warns about each one sent to it): its path ends.
+    if ((end as { status?: string }).status !== 'active') return [replay(events)];
     return options.events(end).map((event) => replay([...events, event]));
   });
 }

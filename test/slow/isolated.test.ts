@@ -59,7 +59,7 @@ describe.each([
     const work = isolated(fixture('returns'));
     let value: unknown;
     // The progress an earlier attempt reported (a WorkContext member from issue #14) crosses too.
-    const report = await supervise('crosser', async (context) => (value = await work({ ...context, progress: { offset: 42 } } as typeof context)), {
+    const report = await supervise('crosser', async (context) => (value = await work({ ...context, progress: { offset: 42 } })), {
       logger: false,
     });
     expect(report).toMatchObject({ outcome: 'done', attempts: 1 });

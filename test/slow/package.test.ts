@@ -1,7 +1,7 @@
 // What a user gets from `npm pack`: the tarball, installed in an empty folder (offline:
 // xstate is linked from this repository), imported by plain ESM and type-checked as TS.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,11 @@ beforeAll(() => {
   const installed = join(app, 'node_modules', 'xstate-supervisor');
   mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['-xzf', join(folder, tarball.filename), '-C', installed, '--strip-components=1']);
-  symlinkSync(join(root, 'node_modules', 'xstate'), join(app, 'node_modules', 'xstate'), 'dir');
+  // The peer and the runtime dependencies, linked from this repository (offline).
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  for (const name of ['xstate', ...Object.keys(manifest.dependencies ?? {})]) {
+    symlinkSync(join(root, 'node_modules', name), join(app, 'node_modules', name), 'dir');
+  }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ type: 'module', private: true }));
 }, 120_000);
 
