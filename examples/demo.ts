@@ -1,12 +1,14 @@
 // `npm start` (node --import tsx examples/demo.ts): three supervised workers. In a terminal,
 // a live table of their status at the bottom, kept in place, with the log lines scrolling
 // above it; piped or redirected, plain log lines. Ctrl-C stops the group gracefully (a
-// second Ctrl-C exits at once). `npm start -- --inspect` also relays everything to the
-// Stately inspector.
+// second Ctrl-C exits at once). It serves the group's live view, probes and metrics on a
+// free port of 127.0.0.1 and prints the URL. `npm start -- --inspect` also relays every
+// actor to the Stately inspector (stately.ai), on a free port.
 //
 // It runs under plain node with tsx as a loader, not under the `tsx` command: that wrapper
 // forwards Ctrl-C to the program and sends it again when the program does not confirm
 // within ~30 ms, which reads as a second Ctrl-C.
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect as show } from 'node:util';
 import { serveGroup, startGroup, watchStatus, type InspectionObserver, type SupervisorEvent, type Work } from '../src/index.js';
@@ -76,19 +78,43 @@ function print(event: SupervisorEvent): void {
   }
 }
 
+/** A port no one listens on now: the one the OS picks for a listener on port 0. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, () => {
+      const address = probe.address();
+      probe.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}
+
 let inspect: InspectionObserver | undefined;
 let closeInspector = () => {};
 if (process.argv.includes('--inspect')) {
-  const { createInspectorServer } = await import('@statelyai/inspect/server');
-  const { createWebSocketInspector } = await import('@statelyai/inspect');
-  const server = createInspectorServer({ port: 8080, autoOpen: false });
-  const inspector = createWebSocketInspector({ url: 'ws://localhost:8080' });
-  inspect = inspector.inspect;
-  closeInspector = () => {
-    inspector.stop();
-    server.stop();
-  };
-  console.log('Inspector relay on http://localhost:8080: open it in a browser to watch the actors.');
+  // The Stately relay, for those who use stately.ai (the live view below needs no network).
+  // createInspectorServer throws an unhandled 'error' when its port is taken (its server is
+  // not ours to listen on), so it gets a port that was free a moment ago, never a fixed one:
+  // two demos side by side, or something else on 8080, do not crash this one.
+  try {
+    const port = await freePort();
+    const { createInspectorServer } = await import('@statelyai/inspect/server');
+    const { createWebSocketInspector } = await import('@statelyai/inspect');
+    const relay = createInspectorServer({ port, autoOpen: false });
+    const inspector = createWebSocketInspector({ url: `ws://localhost:${port}` });
+    inspect = inspector.inspect;
+    closeInspector = () => {
+      inspector.stop();
+      relay.stop();
+    };
+    console.log(`Stately inspector relay: open http://localhost:${port} (it shows stately.ai's inspector, online).`);
+  } catch (error) {
+    console.log(`No Stately inspector relay (${message(error)}); the demo runs without it.`);
+  }
 }
 
 console.log('Supervising 3 workers. Press Ctrl-C to stop them gracefully.\n');

@@ -144,8 +144,63 @@ describe('inThread: a thread can always be stopped', () => {
     await group.stop();
   });
 
-  test.todo('heartbeats from a thread keep it alive (needs WorkContext.heartbeat: issue #14)');
-  test.todo('a thread that stops heartbeating is declared hung and terminated (needs heartbeatTimeoutMs: issue #14)');
+  test('heartbeats from a thread keep it alive; one that stops beating is hung, and the next attempt resumes from its progress', async () => {
+    const recorder = eventRecorder();
+    const progress: unknown[] = [];
+    const group = startGroup(
+      [
+        {
+          name: 'beats',
+          // Attempt 1 beats four times, then goes quiet; attempt 2 beats every 20 ms for good.
+          work: (context) => {
+            progress.push(context.progress);
+            return inThread(fixture('heartbeats'))(context);
+          },
+          heartbeatTimeoutMs: 1500,
+          readyTimeoutMs: 10_000,
+          backoff: { initialMs: 50 },
+        },
+      ],
+      { logger: false, installSignals: false, onEvent: recorder.onEvent },
+    );
+    await recorder.until((event) => event.type === 'worker.started' && event.attempt === 2);
+    const hangs = recorder.events.filter((event) => event.type === 'worker.hung');
+    expect(hangs).toEqual([{ type: 'worker.hung', name: 'beats', attempt: 1, timeout: 'heartbeat' }]);
+    // The quiet attempt's last heartbeat carried { beats: 4 }: the next attempt starts from it.
+    expect(progress).toEqual([undefined, { beats: 4 }]);
+    // Attempt 2 beats across the boundary: ready, and its last heartbeat keeps moving for more
+    // than two heartbeat timeouts without a second hang.
+    await until(() => group.status()[0]?.ready === true && group.status()[0]?.lastHeartbeatAt !== undefined, 'ready() and a heartbeat from the thread');
+    const firstBeat = group.status()[0]?.lastHeartbeatAt ?? Infinity;
+    await until(() => (group.status()[0]?.lastHeartbeatAt ?? 0) > firstBeat + 3200, 'heartbeats past two timeouts');
+    expect(recorder.events.filter((event) => event.type === 'worker.hung')).toHaveLength(1);
+    expect(group.status()[0]).toMatchObject({ state: 'running', attempts: 2 });
+    const report = await group.stop();
+    expect(report.workers[0]).toMatchObject({ outcome: 'stopped', attempts: 2, stopTimedOut: false });
+  });
+
+  test('a blocked thread never heartbeats: it is declared hung and terminated at stopTimeoutMs', async () => {
+    // Linux counts a process's threads in /proc: a terminated worker thread leaves the count.
+    const threads = (): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+    const recorder = eventRecorder();
+    const group = startGroup(
+      [{ name: 'blocked', work: inThread(fixture('spin')), heartbeatTimeoutMs: 500, stopTimeoutMs: 500, backoff: { initialMs: 60_000, maxMs: 60_000 } }],
+      { logger: false, installSignals: false, onEvent: recorder.onEvent },
+    );
+    await recorder.until((event) => event.type === 'worker.started');
+    await until(() => group.status()[0]?.state === 'hung', 'the hang');
+    const spinning = threads();
+    // Hung, then abandoned at stopTimeoutMs: a crash, and the thread is terminated while the
+    // worker waits out its backoff.
+    await recorder.until((event) => event.type === 'worker.crashed');
+    expect(recorder.events.find((event) => event.type === 'worker.hung')).toEqual({ type: 'worker.hung', name: 'blocked', attempt: 1, timeout: 'heartbeat' });
+    const crash = recorder.events.find((event) => event.type === 'worker.crashed');
+    expect(crash?.type === 'worker.crashed' && crash.error instanceof DOMException && crash.error.name).toBe('TimeoutError');
+    expect(group.status()[0]).toMatchObject({ state: 'backoff', abandoned: 1 });
+    await until(() => threads() < spinning, 'the blocked thread to be terminated');
+    const report = await group.stop();
+    expect(report.workers[0]).toMatchObject({ outcome: 'stopped', attempts: 1, abandoned: 1 });
+  });
 });
 
 describe('inChildProcess: no child outlives its group', () => {
