@@ -458,10 +458,14 @@ export const workerMachine = setup({
   output: ({ context }) => workerReport(context),
 });
 
-function workerReport(context: WorkerContext): WorkerReport {
+/**
+ * The one report constructor of a worker: its output, and (with `outcome` for a worker
+ * whose actor ended without output, stopped or broken from outside) what `settle` reports.
+ */
+export function workerReport(context: WorkerContext, outcome: WorkerReport['outcome'] = 'stopped'): WorkerReport {
   const report: WorkerReport = {
     name: context.name,
-    outcome: context.outcome ?? 'stopped',
+    outcome: context.outcome ?? outcome,
     attempts: context.attempts,
     restarts: Math.max(0, context.attempts - 1),
     stopTimedOut: context.stopTimedOut,

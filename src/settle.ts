@@ -3,7 +3,7 @@ import type { AnyActorRef, Observer } from 'xstate';
 import { groupMachine } from '../machines/group.js';
 import { groupMembers, type GroupMember } from '../machines/status.js';
 import type { GroupReport, WorkerReport } from '../machines/types.js';
-import type { WorkerContext } from '../machines/worker.js';
+import { workerReport, type WorkerContext } from '../machines/worker.js';
 import { maxTimerMs, summarize } from './options.js';
 
 /** The report of a worker whose signal was aborted before it could start: it runs no work. */
@@ -98,19 +98,6 @@ export function settle<TOutput>(
     });
     actor.start();
   });
-}
-
-/** A worker's report from its context, for a worker whose actor ended without output. */
-function workerReport(context: WorkerContext, outcome: WorkerReport['outcome']): WorkerReport {
-  const report: WorkerReport = {
-    name: context.name,
-    outcome: context.outcome ?? outcome,
-    attempts: context.attempts,
-    restarts: Math.max(0, context.attempts - 1),
-    stopTimedOut: context.stopTimedOut,
-  };
-  if (context.errored) report.lastError = context.lastError;
-  return report;
 }
 
 /** The report of a group whose root actor ended without output: what its workers knew. */

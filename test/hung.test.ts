@@ -338,3 +338,22 @@ describe('hung work: options', () => {
     expect(work).not.toHaveBeenCalled();
   });
 });
+
+describe('hung work × a group stopped from outside', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  test('group.actor.stop(): the report still counts the abandoned attempts, as status() did', async () => {
+    vi.useFakeTimers();
+    const work = controllableWork();
+    const group = startGroup(
+      [{ name: 'w', work: work.work, heartbeatTimeoutMs: 100, stopTimeoutMs: 100, backoff: { initialMs: 10_000 } }],
+      { logger: false, installSignals: false },
+    );
+    await vi.advanceTimersByTimeAsync(200); // hung at 100, abandoned at 200
+    expect(group.status()[0]).toMatchObject({ state: 'backoff', abandoned: 1 });
+    group.actor.stop();
+    expect((await group.done).workers).toEqual([expect.objectContaining({ name: 'w', outcome: 'stopped', abandoned: 1 })]);
+  });
+});
