@@ -357,3 +357,30 @@ describe('hung work × a group stopped from outside', () => {
     expect((await group.done).workers).toEqual([expect.objectContaining({ name: 'w', outcome: 'stopped', abandoned: 1 })]);
   });
 });
+
+describe('hung work: no deadline left', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  test('readyTimeoutMs alone: once ready() came, the watchdog holds no timer (Node runs an Infinity delay after 1 ms)', async () => {
+    vi.useFakeTimers();
+    const watchdogs: unknown[] = [];
+    const work = controllableWork();
+    const group = startGroup([{ name: 'w', work: work.work, readyTimeoutMs: 500 }], {
+      logger: false,
+      installSignals: false,
+      inspect: (event) => {
+        if (event.type === '@xstate.event' && event.event.type === 'supervisor.watchdog') watchdogs.push(event.event);
+      },
+    });
+    work.last().context.ready();
+    expect(group.status()[0]).toMatchObject({ state: 'running', ready: true });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(watchdogs).toEqual([]);
+    const report = group.stop();
+    expect(work.last().context.signal.aborted).toBe(true);
+    work.last().settle.resolve();
+    expect((await report).workers).toEqual([expect.objectContaining({ outcome: 'stopped', stopTimedOut: false })]);
+  });
+});
