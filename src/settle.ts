@@ -4,6 +4,7 @@ import { groupMachine } from '../machines/group.js';
 import { groupMembers, type GroupMember } from '../machines/status.js';
 import type { GroupReport, WorkerReport } from '../machines/types.js';
 import { workerReport, type WorkerContext } from '../machines/worker.js';
+import { groupFailureBrand } from './group-failure.js';
 import { maxTimerMs, summarize } from './options.js';
 
 /** The report of a worker whose signal was aborted before it could start: it runs no work. */
@@ -124,6 +125,8 @@ function groupBroken(report: GroupReport, cause: unknown): Error & { report: Gro
     report: GroupReport;
   };
   error.report = report;
+  // A GroupFailure as escalation's is: isGroupFailure() recognises it by this brand.
+  Object.defineProperty(error, groupFailureBrand, { value: true });
   return error;
 }
 
