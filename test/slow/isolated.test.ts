@@ -39,6 +39,26 @@ const readPid = async (file: string): Promise<number> => {
 };
 const env = (file: string) => ({ ...process.env, PID_FILE: file }) as Record<string, string>;
 
+/** The share of one core this process used over the next `ms` (threads included). */
+async function cpuShare(ms: number): Promise<number> {
+  const start = process.cpuUsage();
+  const startedAt = performance.now();
+  await delay(ms);
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000 / (performance.now() - startedAt);
+}
+
+/** Resolves when the spin fixture says it spins (on its BroadcastChannel). */
+function untilSpinning(): Promise<void> {
+  const channel = new BroadcastChannel('xstate-supervisor-test');
+  return new Promise((resolve) => {
+    channel.onmessage = () => {
+      channel.close();
+      resolve();
+    };
+  });
+}
+
 function runFixture(...args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', groupFixture, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -144,8 +164,49 @@ describe('inThread: a thread can always be stopped', () => {
     await group.stop();
   });
 
-  test.todo('heartbeats from a thread keep it alive (needs WorkContext.heartbeat: issue #14)');
-  test.todo('a thread that stops heartbeating is declared hung and terminated (needs heartbeatTimeoutMs: issue #14)');
+  test('heartbeats from a thread keep it alive; one that stops heartbeating is declared hung and restarted', async () => {
+    const recorder = eventRecorder();
+    const group = startGroup(
+      [{ name: 'beats', work: inThread(fixture('heartbeats')), heartbeatTimeoutMs: 1000, backoff: { initialMs: 10 } }],
+      { logger: false, installSignals: false, onEvent: recorder.onEvent },
+    );
+    await recorder.until((event) => event.type === 'worker.started' && event.attempt === 2);
+    expect(recorder.events.filter((event) => event.type === 'worker.hung')).toEqual([
+      { type: 'worker.hung', name: 'beats', attempt: 1, timeout: 'heartbeat' },
+    ]);
+    // Attempt 2 beats on: no hang through more than two heartbeatTimeoutMs.
+    await delay(2500);
+    expect(recorder.events.filter((event) => event.type === 'worker.hung')).toHaveLength(1);
+    expect(group.status()[0]).toMatchObject({ state: 'running', attempts: 2, ready: true });
+    expect(group.status()[0]?.lastHeartbeatAt).toBeGreaterThan(Date.now() - 1000);
+    expect((await group.stop()).workers[0]).toMatchObject({ outcome: 'stopped', attempts: 2, stopTimedOut: false });
+  });
+
+  test('a hung thread that ignores its abort is terminated at stopTimeoutMs (abandoned)', async () => {
+    const recorder = eventRecorder();
+    const group = startGroup(
+      [{ name: 'spin', work: inThread(fixture('spin')), heartbeatTimeoutMs: 500, stopTimeoutMs: 500, backoff: { initialMs: 60_000, maxMs: 60_000 } }],
+      { logger: false, installSignals: false, onEvent: recorder.onEvent },
+    );
+    await recorder.until((event) => event.type === 'worker.crashed');
+    expect(group.status()[0]).toMatchObject({ state: 'backoff', abandoned: 1 });
+    // A spinning thread would burn about a core: the process is idle once it is terminated.
+    expect(await cpuShare(1000)).toBeLessThan(0.5);
+    expect((await group.stop()).workers[0]).toMatchObject({ outcome: 'stopped', attempts: 1, abandoned: 1 });
+  });
+
+  test('remove() of a thread that ignores its abort terminates it at the stop deadline', async () => {
+    const group = startGroup([{ name: 'spin', work: inThread(fixture('spin')), stopTimeoutMs: 500 }], {
+      logger: false,
+      installSignals: false,
+      autoShutdown: 'never',
+    });
+    await untilSpinning();
+    expect(await cpuShare(500)).toBeGreaterThan(0.5); // it does spin
+    expect(await group.remove('spin')).toMatchObject({ outcome: 'stopped', stopTimedOut: true });
+    expect(await cpuShare(1000)).toBeLessThan(0.5);
+    await group.stop();
+  });
 });
 
 describe('inChildProcess: no child outlives its group', () => {
