@@ -22,6 +22,18 @@ interface SupervisionActor<TOutput> {
   stop(): unknown;
 }
 
+/** The members of each group actor stopped with `actor.stop()`, as they were just before. */
+const stoppedFromOutside = new WeakMap<object, GroupMember[]>();
+
+/**
+ * The report of a group actor stopped from outside (`actor.stop()`), as `done` gives it;
+ * undefined for any other. `status()` reads it: the stopped root has no children left to walk.
+ */
+export function reportAtStop(actor: object): GroupReport | undefined {
+  const members = stoppedFromOutside.get(actor);
+  return members === undefined ? undefined : groupReport(members);
+}
+
 /**
  * Starts a supervision actor and resolves with its output once it is final. Aborting
  * `signal` sends STOP. `cleanup` and the abort listener are removed on every path.
@@ -59,7 +71,10 @@ export function settle<TOutput>(
         configurable: true,
         writable: true,
         value: () => {
-          if (actor.getSnapshot().status === 'active') membersAtStop = groupMembers(actor as unknown as AnyActorRef);
+          if (actor.getSnapshot().status === 'active') {
+            membersAtStop = groupMembers(actor as unknown as AnyActorRef);
+            stoppedFromOutside.set(actor, membersAtStop);
+          }
           return stop();
         },
       });

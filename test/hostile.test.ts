@@ -246,6 +246,26 @@ describe('done settles whatever happens to the actor', () => {
     expect(report.workers[20]).toMatchObject({ name: 'done', outcome: 'done', attempts: 1 });
     expect(signals.every((signal) => signal.aborted)).toBe(true);
   });
+
+  test('after group.actor.stop(), status() lists every worker as the report does', async () => {
+    const group = startGroup(
+      [
+        { name: 'a', work: ({ signal }) => aborted(signal) },
+        { name: 'done', work: () => 'ok' },
+      ],
+      { installSignals: false, logger: false },
+    );
+    await vi.waitFor(() => expect(group.status()[1]?.state).toBe('done'));
+    group.actor.stop();
+    expect(group.status().map(({ name, state }) => [name, state])).toEqual([
+      ['a', 'stopped'],
+      ['done', 'done'],
+    ]);
+    expect((await group.done).workers.map(({ name, outcome }) => [name, outcome])).toEqual([
+      ['a', 'stopped'],
+      ['done', 'done'],
+    ]);
+  });
 });
 
 describe('done settles when the group actor itself breaks', () => {
