@@ -100,6 +100,17 @@ function edgePaths<TLogic extends AnyStateMachine>(
   });
 }
 
+/** A worker state for the traversal: the attempt and crash counts capped, so the restart loop is one cycle. */
+const serializeWorker = (snapshot: SnapshotFrom<typeof workerMachine>): string =>
+  JSON.stringify([
+    snapshot.value,
+    Math.min(snapshot.context.attempts, 2),
+    Math.min(snapshot.context.crashes, 2),
+    snapshot.context.stopDeadline,
+    snapshot.context.recentRestarts,
+    snapshot.context.stopTimedOut,
+  ]);
+
 describe('worker machine, model-based', () => {
   const stopTimeoutMs = 50;
   const resetAfterMs = 500;
@@ -146,16 +157,7 @@ describe('worker machine, model-based', () => {
     const paths = edgePaths(workerMachine, {
       input: baseInput,
       events: eventsIn,
-      // Cap the attempt count: the restart loop is one cycle, not an infinite state space.
-      serializeState: (snapshot) =>
-        JSON.stringify([
-          snapshot.value,
-          Math.min(snapshot.context.attempts, 2),
-          Math.min(snapshot.context.crashes, 2),
-          snapshot.context.stopDeadline,
-          snapshot.context.recentRestarts,
-          snapshot.context.stopTimedOut,
-        ]),
+      serializeState: serializeWorker,
     });
 
     test('reaches every state', () => {
@@ -253,15 +255,7 @@ describe('worker machine, model-based', () => {
       const paths = edgePaths(traversed, {
         input: baseInput,
         events: watchEvents,
-        serializeState: (snapshot) =>
-          JSON.stringify([
-            snapshot.value,
-            Math.min(snapshot.context.attempts, 2),
-            Math.min(snapshot.context.crashes, 2),
-            snapshot.context.stopDeadline,
-            snapshot.context.recentRestarts,
-            snapshot.context.stopTimedOut,
-          ]),
+        serializeState: serializeWorker,
       });
 
       test('reaches the starting and hung states', () => {
