@@ -11,6 +11,7 @@ import {
   setup,
   SimulatedClock,
   waitFor,
+  type Actor,
   type AnyActorRef,
   type AnyStateMachine,
   type AnyStateNode,
@@ -63,6 +64,26 @@ function transitionRecorder(taken: Set<string>, machine: AnyStateMachine) {
 }
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Makes the real worker take a path step that every worker model shares: an event it is
+ * sent, the work settling, the backoff passing. False for a step the caller plays itself.
+ */
+function playCommonStep(
+  worker: Actor<typeof workerMachine>,
+  work: ReturnType<typeof controllableWork>,
+  clock: SimulatedClock,
+  event: { type: string; error?: unknown },
+): boolean {
+  if (event.type === 'STOP') worker.send({ type: 'STOP' });
+  else if (event.type === 'supervisor.stopDeadline') worker.send({ type: 'supervisor.stopDeadline' });
+  else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
+  else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
+  else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(event.error);
+  else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
+  else return false;
+  return true;
+}
 
 /**
  * Edge coverage: for every state the traversal reaches, its shortest path, then each of
@@ -193,15 +214,11 @@ describe('worker machine, model-based', () => {
         worker.start();
         for (const step of path.steps) {
           const event = step.event;
-          if (event.type === 'STOP') worker.send({ type: 'STOP' });
-          else if (event.type === 'supervisor.stopDeadline') worker.send({ type: 'supervisor.stopDeadline' });
-          else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
-          else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
-          else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(event.error);
-          else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
-          else if (event.type === ownTimeout) clock.increment(stopTimeoutMs);
-          else if (event.type === warmedUp) clock.increment(resetAfterMs);
-          else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+          if (!playCommonStep(worker, work, clock, event)) {
+            if (event.type === ownTimeout) clock.increment(stopTimeoutMs);
+            else if (event.type === warmedUp) clock.increment(resetAfterMs);
+            else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+          }
           const expected = step.state;
           const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
           const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, lastError, stopTimedOut, outcome }: typeof real.context) =>
@@ -282,23 +299,19 @@ describe('worker machine, model-based', () => {
           worker.start();
           for (const step of path.steps) {
             const event = step.event;
-            if (event.type === 'STOP') worker.send({ type: 'STOP' });
-            else if (event.type === 'supervisor.stopDeadline') worker.send({ type: 'supervisor.stopDeadline' });
-            else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
-            else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
-            else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(event.error);
-            else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
-            else if (event.type === ownTimeout || event.type === hungTimeout) clock.increment(stopTimeoutMs);
-            else if (event.type === 'supervisor.ready') work.last().context.ready();
-            else if (event.type === 'supervisor.watchdog') {
-              const due = event.due as Due;
-              const before = watchdogs;
-              const watching = () => worker.getSnapshot().matches({ attempt: 'starting' }) || worker.getSnapshot().matches({ attempt: 'running' });
-              for (let ms = 0; ms < 1000 && (due === 'none' ? watchdogs === before : watching()); ms++) {
-                clock.increment(1);
-                if (due !== 'heartbeat') work.last().context.heartbeat();
-              }
-            } else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+            if (!playCommonStep(worker, work, clock, event)) {
+              if (event.type === ownTimeout || event.type === hungTimeout) clock.increment(stopTimeoutMs);
+              else if (event.type === 'supervisor.ready') work.last().context.ready();
+              else if (event.type === 'supervisor.watchdog') {
+                const due = event.due as Due;
+                const before = watchdogs;
+                const watching = () => worker.getSnapshot().matches({ attempt: 'starting' }) || worker.getSnapshot().matches({ attempt: 'running' });
+                for (let ms = 0; ms < 1000 && (due === 'none' ? watchdogs === before : watching()); ms++) {
+                  clock.increment(1);
+                  if (due !== 'heartbeat') work.last().context.heartbeat();
+                }
+              } else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+            }
             const expected = step.state;
             const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
             const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, stopTimedOut, outcome }: typeof real.context) =>
