@@ -174,8 +174,12 @@ export const workerMachine = setup({
     // hung or the timer is armed again for the nearest deadline (XState's scheduler scans
     // every pending timer of the system on each actor stop: keep one per worker, and none
     // while stopping, so that stopping N watched workers does not scan N timers N times).
+    // No deadline left (readyTimeoutMs alone, after ready()): no timer. An Infinity delay is
+    // not "never" to Node's setTimeout but 1 ms, a watchdog event per ms for the attempt's life.
     armWatchdog: enqueueActions(({ context, enqueue }) => {
-      if (isWatched(context.config)) enqueue.raise({ type: 'supervisor.watchdog' }, { id: 'watchdog', delay: 'watchdog' });
+      if (isWatched(context.config) && nextDeadline(context) !== Infinity) {
+        enqueue.raise({ type: 'supervisor.watchdog' }, { id: 'watchdog', delay: 'watchdog' });
+      }
     }),
     disarmWatchdog: enqueueActions(({ context, enqueue }) => {
       if (isWatched(context.config)) enqueue.cancel('watchdog');
@@ -461,10 +465,14 @@ export const workerMachine = setup({
   output: ({ context }) => workerReport(context),
 });
 
-function workerReport(context: WorkerContext): WorkerReport {
+/**
+ * The one report constructor of a worker: its output, and (with `outcome` for a worker
+ * whose actor ended without output, stopped or broken from outside) what `settle` reports.
+ */
+export function workerReport(context: WorkerContext, outcome: WorkerReport['outcome'] = 'stopped'): WorkerReport {
   const report: WorkerReport = {
     name: context.name,
-    outcome: context.outcome ?? 'stopped',
+    outcome: context.outcome ?? outcome,
     attempts: context.attempts,
     restarts: Math.max(0, context.attempts - 1),
     stopTimedOut: context.stopTimedOut,

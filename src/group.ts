@@ -10,7 +10,7 @@ import { count, type Logger } from './logger.js';
 import { checkBoolean, checkName, checkOneOf, checkOptions, checkSpec, checkSpecs, describe, summarize } from './options.js';
 import { groupMembers, memberStatus, type GroupMember, type WorkerStatus } from '../machines/status.js';
 import { GroupObserver, registerObserver } from './observe.js';
-import { notStarted, settle } from './settle.js';
+import { notStarted, reportAtStop, settle } from './settle.js';
 import { handleShutdownSignals } from './signals.js';
 import { groupFailureBrand } from './group-failure.js';
 
@@ -158,10 +158,12 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
     });
   }
 
-  const members = (): GroupMember[] =>
-    notRun !== undefined
-      ? notRun.workers.map((report) => ({ name: report.name, report, actor: undefined }))
-      : groupMembers(actor);
+  const members = (): GroupMember[] => {
+    // Not run, or stopped with actor.stop() (its children are gone): the report's workers.
+    const reported = notRun ?? reportAtStop(actor);
+    if (reported !== undefined) return reported.workers.map((report) => ({ name: report.name, report, actor: undefined }));
+    return groupMembers(actor);
+  };
   /** Why the group takes no ADD/REMOVE now, or undefined while it runs. */
   const notRunning = (): string | undefined => {
     if (notRun !== undefined) return 'it was stopped before it started';

@@ -3,7 +3,8 @@ import type { AnyActorRef, Observer } from 'xstate';
 import { groupMachine } from '../machines/group.js';
 import { groupMembers, type GroupMember } from '../machines/status.js';
 import type { GroupReport, WorkerReport } from '../machines/types.js';
-import type { WorkerContext } from '../machines/worker.js';
+import { workerReport, type WorkerContext } from '../machines/worker.js';
+import { groupFailureBrand } from './group-failure.js';
 import { maxTimerMs, summarize } from './options.js';
 
 /** The report of a worker whose signal was aborted before it could start: it runs no work. */
@@ -19,6 +20,18 @@ interface SupervisionActor<TOutput> {
   getSnapshot(): { status: string; output?: TOutput | undefined; context?: unknown };
   start(): unknown;
   stop(): unknown;
+}
+
+/** The members of each group actor stopped with `actor.stop()`, as they were just before. */
+const stoppedFromOutside = new WeakMap<object, GroupMember[]>();
+
+/**
+ * The report of a group actor stopped from outside (`actor.stop()`), as `done` gives it;
+ * undefined for any other. `status()` reads it: the stopped root has no children left to walk.
+ */
+export function reportAtStop(actor: object): GroupReport | undefined {
+  const members = stoppedFromOutside.get(actor);
+  return members === undefined ? undefined : groupReport(members);
 }
 
 /**
@@ -58,7 +71,10 @@ export function settle<TOutput>(
         configurable: true,
         writable: true,
         value: () => {
-          if (actor.getSnapshot().status === 'active') membersAtStop = groupMembers(actor as unknown as AnyActorRef);
+          if (actor.getSnapshot().status === 'active') {
+            membersAtStop = groupMembers(actor as unknown as AnyActorRef);
+            stoppedFromOutside.set(actor, membersAtStop);
+          }
           return stop();
         },
       });
@@ -100,19 +116,6 @@ export function settle<TOutput>(
   });
 }
 
-/** A worker's report from its context, for a worker whose actor ended without output. */
-function workerReport(context: WorkerContext, outcome: WorkerReport['outcome']): WorkerReport {
-  const report: WorkerReport = {
-    name: context.name,
-    outcome: context.outcome ?? outcome,
-    attempts: context.attempts,
-    restarts: Math.max(0, context.attempts - 1),
-    stopTimedOut: context.stopTimedOut,
-  };
-  if (context.errored) report.lastError = context.lastError;
-  return report;
-}
-
 /** The report of a group whose root actor ended without output: what its workers knew. */
 function groupReport(members: readonly GroupMember[]): GroupReport {
   return {
@@ -137,6 +140,8 @@ function groupBroken(report: GroupReport, cause: unknown): Error & { report: Gro
     report: GroupReport;
   };
   error.report = report;
+  // A GroupFailure as escalation's is: isGroupFailure() recognises it by this brand.
+  Object.defineProperty(error, groupFailureBrand, { value: true });
   return error;
 }
 

@@ -6,6 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { format, inspect } from 'node:util';
 import {
   FatalError,
+  isGroupFailure,
   renderStatus,
   runGroup,
   startGroup,
@@ -243,6 +244,46 @@ describe('done settles whatever happens to the actor', () => {
     expect(report.workers[0]?.lastError).toEqual(new Error('crash 0'));
     expect(report.workers[19]).toMatchObject({ name: 'w19', outcome: 'stopped', attempts: 2 });
     expect(report.workers[20]).toMatchObject({ name: 'done', outcome: 'done', attempts: 1 });
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
+  });
+
+  test('after group.actor.stop(), status() lists every worker as the report does', async () => {
+    const group = startGroup(
+      [
+        { name: 'a', work: ({ signal }) => aborted(signal) },
+        { name: 'done', work: () => 'ok' },
+      ],
+      { installSignals: false, logger: false },
+    );
+    await vi.waitFor(() => expect(group.status()[1]?.state).toBe('done'));
+    group.actor.stop();
+    expect(group.status().map(({ name, state }) => [name, state])).toEqual([
+      ['a', 'stopped'],
+      ['done', 'done'],
+    ]);
+    expect((await group.done).workers.map(({ name, outcome }) => [name, outcome])).toEqual([
+      ['a', 'stopped'],
+      ['done', 'done'],
+    ]);
+  });
+});
+
+describe('done settles when the group actor itself breaks', () => {
+  test('done rejects with a GroupFailure (isGroupFailure, report, cause), its workers stopped', async () => {
+    const signals: AbortSignal[] = [];
+    const group = startGroup(
+      [{ name: 'a', work: async ({ signal }) => (signals.push(signal), aborted(signal)) }],
+      { installSignals: false, logger: false },
+    );
+    // An event the root cannot handle (it names a branch that does not exist): an action throws.
+    group.actor.send({ type: 'supervisor.removed', branch: 99, position: 0, ended: true });
+    const error: unknown = await group.done.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(isGroupFailure(error)).toBe(true);
+    expect((error as GroupFailure).cause).toBeInstanceOf(TypeError);
+    expect((error as GroupFailure).report.workers).toEqual([expect.objectContaining({ name: 'a', outcome: 'stopped' })]);
     expect(signals.every((signal) => signal.aborted)).toBe(true);
   });
 });

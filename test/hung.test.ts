@@ -338,3 +338,49 @@ describe('hung work: options', () => {
     expect(work).not.toHaveBeenCalled();
   });
 });
+
+describe('hung work × a group stopped from outside', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  test('group.actor.stop(): the report still counts the abandoned attempts, as status() did', async () => {
+    vi.useFakeTimers();
+    const work = controllableWork();
+    const group = startGroup(
+      [{ name: 'w', work: work.work, heartbeatTimeoutMs: 100, stopTimeoutMs: 100, backoff: { initialMs: 10_000 } }],
+      { logger: false, installSignals: false },
+    );
+    await vi.advanceTimersByTimeAsync(200); // hung at 100, abandoned at 200
+    expect(group.status()[0]).toMatchObject({ state: 'backoff', abandoned: 1 });
+    group.actor.stop();
+    expect((await group.done).workers).toEqual([expect.objectContaining({ name: 'w', outcome: 'stopped', abandoned: 1 })]);
+  });
+});
+
+describe('hung work: no deadline left', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  test('readyTimeoutMs alone: once ready() came, the watchdog holds no timer (Node runs an Infinity delay after 1 ms)', async () => {
+    vi.useFakeTimers();
+    const watchdogs: unknown[] = [];
+    const work = controllableWork();
+    const group = startGroup([{ name: 'w', work: work.work, readyTimeoutMs: 500 }], {
+      logger: false,
+      installSignals: false,
+      inspect: (event) => {
+        if (event.type === '@xstate.event' && event.event.type === 'supervisor.watchdog') watchdogs.push(event.event);
+      },
+    });
+    work.last().context.ready();
+    expect(group.status()[0]).toMatchObject({ state: 'running', ready: true });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(watchdogs).toEqual([]);
+    const report = group.stop();
+    expect(work.last().context.signal.aborted).toBe(true);
+    work.last().settle.resolve();
+    expect((await report).workers).toEqual([expect.objectContaining({ outcome: 'stopped', stopTimedOut: false })]);
+  });
+});

@@ -11,6 +11,7 @@ import {
   setup,
   SimulatedClock,
   waitFor,
+  type Actor,
   type AnyActorRef,
   type AnyStateMachine,
   type AnyStateNode,
@@ -65,6 +66,26 @@ function transitionRecorder(taken: Set<string>, machine: AnyStateMachine) {
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
+ * Makes the real worker take a path step that every worker model shares: an event it is
+ * sent, the work settling, the backoff passing. False for a step the caller plays itself.
+ */
+function playCommonStep(
+  worker: Actor<typeof workerMachine>,
+  work: ReturnType<typeof controllableWork>,
+  clock: SimulatedClock,
+  event: { type: string; error?: unknown },
+): boolean {
+  if (event.type === 'STOP') worker.send({ type: 'STOP' });
+  else if (event.type === 'supervisor.stopDeadline') worker.send({ type: 'supervisor.stopDeadline' });
+  else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
+  else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
+  else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(event.error);
+  else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
+  else return false;
+  return true;
+}
+
+/**
  * Edge coverage: for every state the traversal reaches, its shortest path, then each of
  * its transitions in turn. Unlike simple paths this includes self-loops (a transition
  * that only runs actions), so every transition gets executed.
@@ -99,6 +120,17 @@ function edgePaths<TLogic extends AnyStateMachine>(
     return options.events(end).map((event) => replay([...events, event]));
   });
 }
+
+/** A worker state for the traversal: the attempt and crash counts capped, so the restart loop is one cycle. */
+const serializeWorker = (snapshot: SnapshotFrom<typeof workerMachine>): string =>
+  JSON.stringify([
+    snapshot.value,
+    Math.min(snapshot.context.attempts, 2),
+    Math.min(snapshot.context.crashes, 2),
+    snapshot.context.stopDeadline,
+    snapshot.context.recentRestarts,
+    snapshot.context.stopTimedOut,
+  ]);
 
 describe('worker machine, model-based', () => {
   const stopTimeoutMs = 50;
@@ -146,16 +178,7 @@ describe('worker machine, model-based', () => {
     const paths = edgePaths(workerMachine, {
       input: baseInput,
       events: eventsIn,
-      // Cap the attempt count: the restart loop is one cycle, not an infinite state space.
-      serializeState: (snapshot) =>
-        JSON.stringify([
-          snapshot.value,
-          Math.min(snapshot.context.attempts, 2),
-          Math.min(snapshot.context.crashes, 2),
-          snapshot.context.stopDeadline,
-          snapshot.context.recentRestarts,
-          snapshot.context.stopTimedOut,
-        ]),
+      serializeState: serializeWorker,
     });
 
     test('reaches every state', () => {
@@ -191,15 +214,11 @@ describe('worker machine, model-based', () => {
         worker.start();
         for (const step of path.steps) {
           const event = step.event;
-          if (event.type === 'STOP') worker.send({ type: 'STOP' });
-          else if (event.type === 'supervisor.stopDeadline') worker.send({ type: 'supervisor.stopDeadline' });
-          else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
-          else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
-          else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(event.error);
-          else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
-          else if (event.type === ownTimeout) clock.increment(stopTimeoutMs);
-          else if (event.type === warmedUp) clock.increment(resetAfterMs);
-          else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+          if (!playCommonStep(worker, work, clock, event)) {
+            if (event.type === ownTimeout) clock.increment(stopTimeoutMs);
+            else if (event.type === warmedUp) clock.increment(resetAfterMs);
+            else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+          }
           const expected = step.state;
           const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
           const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, lastError, stopTimedOut, outcome }: typeof real.context) =>
@@ -253,15 +272,7 @@ describe('worker machine, model-based', () => {
       const paths = edgePaths(traversed, {
         input: baseInput,
         events: watchEvents,
-        serializeState: (snapshot) =>
-          JSON.stringify([
-            snapshot.value,
-            Math.min(snapshot.context.attempts, 2),
-            Math.min(snapshot.context.crashes, 2),
-            snapshot.context.stopDeadline,
-            snapshot.context.recentRestarts,
-            snapshot.context.stopTimedOut,
-          ]),
+        serializeState: serializeWorker,
       });
 
       test('reaches the starting and hung states', () => {
@@ -288,23 +299,19 @@ describe('worker machine, model-based', () => {
           worker.start();
           for (const step of path.steps) {
             const event = step.event;
-            if (event.type === 'STOP') worker.send({ type: 'STOP' });
-            else if (event.type === 'supervisor.stopDeadline') worker.send({ type: 'supervisor.stopDeadline' });
-            else if (event.type === 'RESTART_WINDOW_PASSED') worker.send({ type: 'RESTART_WINDOW_PASSED' });
-            else if (event.type === 'xstate.done.actor.work') work.last().settle.resolve();
-            else if (event.type === 'xstate.error.actor.work') work.last().settle.reject(event.error);
-            else if (event.type === 'xstate.after.backoff.worker.backoff') clock.increment(worker.getSnapshot().context.delayMs);
-            else if (event.type === ownTimeout || event.type === hungTimeout) clock.increment(stopTimeoutMs);
-            else if (event.type === 'supervisor.ready') work.last().context.ready();
-            else if (event.type === 'supervisor.watchdog') {
-              const due = event.due as Due;
-              const before = watchdogs;
-              const watching = () => worker.getSnapshot().matches({ attempt: 'starting' }) || worker.getSnapshot().matches({ attempt: 'running' });
-              for (let ms = 0; ms < 1000 && (due === 'none' ? watchdogs === before : watching()); ms++) {
-                clock.increment(1);
-                if (due !== 'heartbeat') work.last().context.heartbeat();
-              }
-            } else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+            if (!playCommonStep(worker, work, clock, event)) {
+              if (event.type === ownTimeout || event.type === hungTimeout) clock.increment(stopTimeoutMs);
+              else if (event.type === 'supervisor.ready') work.last().context.ready();
+              else if (event.type === 'supervisor.watchdog') {
+                const due = event.due as Due;
+                const before = watchdogs;
+                const watching = () => worker.getSnapshot().matches({ attempt: 'starting' }) || worker.getSnapshot().matches({ attempt: 'running' });
+                for (let ms = 0; ms < 1000 && (due === 'none' ? watchdogs === before : watching()); ms++) {
+                  clock.increment(1);
+                  if (due !== 'heartbeat') work.last().context.heartbeat();
+                }
+              } else if (event.type !== 'xstate.init') throw new Error(`no executor for ${event.type}`);
+            }
             const expected = step.state;
             const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
             const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, stopTimedOut, outcome }: typeof real.context) =>

@@ -16,6 +16,8 @@ interface Stream {
   rows: Map<string, WorkerRow>;
   /** Resolves once the rows satisfy `predicate` (checked after each message). */
   until(predicate: (rows: Map<string, WorkerRow>) => boolean): Promise<void>;
+  /** Resolves once the server ended the stream. */
+  ended: Promise<void>;
   close(): void;
 }
 
@@ -51,9 +53,11 @@ function subscribe(url: string): Promise<Stream> {
           }
         }
       });
+      const ended = new Promise<void>((done) => response.on('end', done));
       resolve({
         messages,
         rows,
+        ended,
         until: (predicate) =>
           predicate(rows) ? Promise.resolve() : new Promise<void>((done) => waiters.push({ predicate, resolve: done })),
         close: () => request.destroy(),
@@ -187,6 +191,16 @@ describe('createLiveView', () => {
     await stream.until((rows) => [...rows.values()].every((row) => row.state === 'backoff'));
     // 200 crash events; one snapshot and at most a couple of deltas (a push per 100 ms).
     expect(stream.messages.length).toBeLessThanOrEqual(4);
+  });
+
+  test('the group ends: the last message a page gets says so, then the stream ends', async () => {
+    const { group, url } = await serve([{ name: 'steady', work: steady }]);
+    const stream = await subscribe(url);
+    await group.stop();
+    await stream.ended;
+    const last = stream.messages.at(-1);
+    expect(last?.data.group).toBe('done');
+    expect(stream.rows.get('steady')?.state).toBe('stopped');
   });
 
   test('close() ends every stream', async () => {

@@ -206,10 +206,13 @@ export function createLiveView(group: GroupHandle): LiveView {
     },
     close() {
       if (closed) return;
+      // serveGroup closes the view as the group's actor ends, before the flush that end
+      // scheduled: the pages get the group as it is now (ended) before their streams end.
+      clearTimeout(flushTimer);
+      if (clients.size > 0) flush();
       closed = true;
       unsubscribe();
       ending.unsubscribe();
-      clearTimeout(flushTimer);
       for (const client of [...clients]) drop(client);
     },
   };

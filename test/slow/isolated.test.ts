@@ -39,6 +39,26 @@ const readPid = async (file: string): Promise<number> => {
 };
 const env = (file: string) => ({ ...process.env, PID_FILE: file }) as Record<string, string>;
 
+/** The share of one core this process used over the next `ms` (threads included). */
+async function cpuShare(ms: number): Promise<number> {
+  const start = process.cpuUsage();
+  const startedAt = performance.now();
+  await delay(ms);
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000 / (performance.now() - startedAt);
+}
+
+/** Resolves when the spin fixture says it spins (on its BroadcastChannel). */
+function untilSpinning(): Promise<void> {
+  const channel = new BroadcastChannel('xstate-supervisor-test');
+  return new Promise((resolve) => {
+    channel.onmessage = () => {
+      channel.close();
+      resolve();
+    };
+  });
+}
+
 function runFixture(...args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', groupFixture, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -200,6 +220,19 @@ describe('inThread: a thread can always be stopped', () => {
     await until(() => threads() < spinning, 'the blocked thread to be terminated');
     const report = await group.stop();
     expect(report.workers[0]).toMatchObject({ outcome: 'stopped', attempts: 1, abandoned: 1 });
+  });
+
+  test('remove() of a thread that ignores its abort terminates it at the stop deadline', async () => {
+    const group = startGroup([{ name: 'spin', work: inThread(fixture('spin')), stopTimeoutMs: 500 }], {
+      logger: false,
+      installSignals: false,
+      autoShutdown: 'never',
+    });
+    await untilSpinning();
+    expect(await cpuShare(500)).toBeGreaterThan(0.5); // it does spin
+    expect(await group.remove('spin')).toMatchObject({ outcome: 'stopped', stopTimedOut: true });
+    expect(await cpuShare(1000)).toBeLessThan(0.5);
+    await group.stop();
   });
 });
 
