@@ -94,15 +94,18 @@ async function addRemove(make: () => Dynamic, n: number): Promise<Record<string,
   };
 }
 
-/** Runs the scenario for every implementation, each in a fresh process; prints JSON lines. */
-export function runAddRemove(args: readonly string[]): void {
+/** Runs the scenario for every implementation, each in a fresh process; prints JSON lines and returns them. */
+export function runAddRemove(args: readonly string[]): Record<string, unknown>[] {
   const self = fileURLToPath(import.meta.url);
+  const rows: Record<string, unknown>[] = [];
   for (const impl of Object.keys(dynamics)) {
     const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, impl, ...args], { encoding: 'utf8' });
     const line = child.stdout.trim().split('\n').at(-1) ?? '';
     if (child.status !== 0 || !line.startsWith('{')) throw new Error(`${impl} add-remove failed:\n${child.stderr}`);
     console.log(line);
+    rows.push(JSON.parse(line) as Record<string, unknown>);
   }
+  return rows;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -3,7 +3,8 @@
 // and prints a summary with ratios to the baseline. `--impl NAME` (repeatable) narrows
 // the implementations. The Python reference is added where it speaks the scenario.
 // `--table --only restart-storm,pending-timers` runs part of the table (the other cells
-// show –). `npm run bench -- --plot FILE [--points 1000,5000,20000]` writes an SVG of CPU
+// show –); the table ends with add-remove 10k (this package and the baseline only).
+// `npm run bench -- --plot FILE [--points 1000,5000,20000]` writes an SVG of CPU
 // per restart against N (restart-storm N 2) for the package, xstate-bare, the baseline, and
 // the package on XState's stock scheduler (up to 5k workers: beyond, it takes minutes).
 import { spawnSync } from 'node:child_process';
@@ -72,7 +73,9 @@ for (const name of names) if (!(name in impls)) throw new Error(`unknown impleme
 
 if (isolatedScenarios.includes(positional[0] ?? '')) {
   await runIsolated(positional[0] ?? '', positional.slice(1));
-} else if (positional[0] === 'add-remove') runAddRemove(positional.slice(1));
+} else if (positional[0] === 'add-remove') {
+  runAddRemove(positional.slice(1));
+}
 // Heartbeats compare two variants of this package, not the implementations: bench/heartbeat.ts.
 else if (positional[0] === 'heartbeat') await import('./heartbeat.js');
 else if (plotFile !== undefined) {
@@ -147,4 +150,21 @@ else if (plotFile !== undefined) {
   }
   console.log(`\n${lines.join('\n')}`);
   console.log('\npython-seed heap column: RSS per worker (its benchmark reports RSS, not heap).');
+  // A dynamic group: only this package and the baseline speak it (bench/add-remove.ts).
+  if (only === undefined || only.has('add-remove')) {
+    const dynamic = runAddRemove(['10000']);
+    const baseAdd = number(by(dynamic as Row[], base), 'cpu_us_per_add');
+    const baseRemove = number(by(dynamic as Row[], base), 'cpu_us_per_remove');
+    const added = [
+      '| implementation | add-remove 10k: CPU/add | ratio | CPU/remove | ratio | heap/worker | heap left after removing all |',
+      '|---|---|---|---|---|---|---|',
+      ...(dynamic as Row[]).map(
+        (row) =>
+          `| ${row.impl} | ${fmt(number(row, 'cpu_us_per_add'), 1)} µs | ${ratio(number(row, 'cpu_us_per_add'), baseAdd)} | ` +
+          `${fmt(number(row, 'cpu_us_per_remove'), 1)} µs | ${ratio(number(row, 'cpu_us_per_remove'), baseRemove)} | ` +
+          `${fmt(number(row, 'heap_per_worker_bytes'))} B | ${fmt(number(row, 'heap_after_bytes'))} B |`,
+      ),
+    ];
+    console.log(`\n${added.join('\n')}`);
+  }
 }
