@@ -51,8 +51,8 @@ export interface WorkContext {
  *   up to `stopTimeoutMs` for the work to settle. However it settles, the attempt counts as
  *   a crash with that `TimeoutError` as `lastError` (backoff, `maxRestarts`, `restart:
  *   'never'` and `onGiveUp` apply as to any crash). Work still running at `stopTimeoutMs` is
- *   **abandoned**: the worker restarts without it and counts it in `abandoned` (report and
- *   status), but JavaScript cannot kill a promise: the old attempt runs on in the process
+ *   **abandoned**: the worker restarts without it, emits `worker.abandoned` and counts it in
+ *   `abandoned` (report and status), but JavaScript cannot kill a promise: the old attempt runs on in the process
  *   until it settles by itself. Work that must really be killed (a blocked loop, a native
  *   call) belongs in a thread or a child process (`inThread`, `inChildProcess`). A STOP
  *   while the worker waits for hung work wins: the worker stops. The watchdogs are off
@@ -159,6 +159,12 @@ export type SupervisorEvent =
   | { type: 'worker.failed'; name: string; attempts: number; error: unknown }
   /** An attempt missed a deadline: its signal aborts; a `worker.crashed` or `worker.failed` follows. */
   | { type: 'worker.hung'; name: string; attempt: number; timeout: 'ready' | 'heartbeat' | 'attempt' }
+  /**
+   * A hung attempt did not settle within `stopTimeoutMs` after its abort: the worker goes on
+   * without it (a thread or child process is killed; a promise runs on until it settles).
+   * The `worker.crashed` or `worker.failed` of the hang follows.
+   */
+  | { type: 'worker.abandoned'; name: string; attempt: number; stopTimeoutMs: number }
   | { type: 'group.stopping'; workers: number }
   | { type: 'group.stopped'; outcome: GroupReport['outcome']; workers: number };
 

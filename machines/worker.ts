@@ -207,7 +207,13 @@ export const workerMachine = setup({
       const delayMs = backoffDelay(context.config.backoff, crashes, context.config.random);
       return { crashes, delayMs, nextAttemptAt: context.config.now() + delayMs };
     }),
-    markAbandoned: assign({ pulse: ({ context }) => ({ ...context.pulse, abandoned: context.pulse.abandoned + 1 }) }),
+    markAbandoned: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ pulse: { ...context.pulse, abandoned: context.pulse.abandoned + 1 } });
+      const { name, attempts, config } = context;
+      enqueue(() =>
+        notify(config.onEvent, { type: 'worker.abandoned', name, attempt: attempts, stopTimeoutMs: config.stopTimeoutMs }),
+      );
+    }),
     abortWork: ({ context }) => context.controller?.abort(stopReason),
     // The signal lives as long as the attempt: whatever the work started and left behind
     // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)

@@ -94,22 +94,6 @@ export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** A hang, as the hung-work events report it (`worker.hung`). */
-interface HungEvent {
-  type: string;
-  name: string;
-  attempt: number;
-  timeout: string;
-}
-
-function logHung(logger: Logger, event: HungEvent): void {
-  if (event.type !== 'worker.hung') return;
-  logger.warn(
-    { worker: event.name, attempt: event.attempt, timeout: event.timeout },
-    `worker ${event.name} hung (attempt ${event.attempt}, ${event.timeout} timeout); aborting it`,
-  );
-}
-
 /**
  * What the Python reference logs, written from one group's (or one worker's) event stream.
  * Keeps the names of the live workers (started, not yet done, stopped or failed), so that
@@ -166,9 +150,18 @@ export function eventLogger(logger: Logger): SupervisorEventHandler {
       case 'group.stopped':
         logger.info({ workers: event.workers }, `group: shut down (${count(event.workers, 'worker')})`);
         return;
-      default:
-        // Events added by later work (worker.hung) reach here; the type stays exhaustive.
-        logHung(logger, event);
+      case 'worker.hung':
+        logger.warn(
+          { worker: event.name, attempt: event.attempt, timeout: event.timeout },
+          `worker ${event.name} hung (attempt ${event.attempt}, ${event.timeout} timeout); aborting it`,
+        );
+        return;
+      case 'worker.abandoned':
+        logger.warn(
+          { worker: event.name, attempt: event.attempt, stopTimeoutMs: event.stopTimeoutMs },
+          `worker ${event.name}: hung attempt ${event.attempt} did not settle within ${seconds(event.stopTimeoutMs)} after its abort; going on without it`,
+        );
+        return;
     }
   };
 }

@@ -215,6 +215,11 @@ describe('hung work: progress and abandoned attempts', () => {
     expect(actor.getSnapshot().matches({ attempt: 'hung' })).toBe(true);
     clock.increment(1);
     expect(actor.getSnapshot().value).toBe('backoff');
+    expect(events.filter((event) => event.type === 'worker.abandoned')).toMatchObject([
+      { type: 'worker.abandoned', name: 'w', attempt: 1, stopTimeoutMs: 300, at: 1300 },
+    ]);
+    // abandoned, then the hang's crash
+    expect(events.map((event) => event.type).slice(-2)).toEqual(['worker.abandoned', 'worker.crashed']);
     expect(events.filter((event) => event.type === 'worker.crashed')).toMatchObject([{ at: 1300, delayMs: 100 }]);
     clock.increment(100);
     expect(work.attempts).toHaveLength(2);
