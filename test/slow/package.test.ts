@@ -94,6 +94,7 @@ describe('the packed package', () => {
       import {
         runGroup, supervise, startGroup, renderStatus, watchStatus, FatalError, workerMachine, groupMachine,
         type GroupReport, type WorkerReport, type Work, type GroupHandle, type WorkerStatus, type GroupFailure,
+        inThread, inChildProcess, serveGroup, type SupervisorEvent,
       } from 'xstate-supervisor';
       import { createActor, fromPromise } from 'xstate';
       const work: Work = async ({ signal, name, attempt }) => { void signal.aborted; void name.length; void attempt.toFixed(); };
@@ -111,6 +112,21 @@ describe('the packed package', () => {
       handle.actor.send({ type: 'ADD', worker: { name: 'g', work: () => { throw new FatalError('no'); } } });
       void handle.done.catch((error: GroupFailure) => error.report.outcome);
       void report; void single; void outcome; void removed; void status; void text;
+      // This round's binding surface (DESIGN.md): dynamic groups, hung work, isolated work, serving.
+      const dynamic: GroupHandle = startGroup([], { autoShutdown: 'never', installSignals: false });
+      const watched: Work = ({ heartbeat, ready, progress }) => { ready(); heartbeat(progress); heartbeat(); };
+      dynamic.add({ name: 'h', work: watched, readyTimeoutMs: 1000, heartbeatTimeoutMs: 2000, attemptTimeoutMs: 60_000 });
+      const isolated: Work[] = [
+        inThread(new URL('file:///work.js'), { resourceLimits: { maxOldGenerationSizeMb: 64 }, execArgv: [], env: { A: '1' } }),
+        inChildProcess('/abs/work.js', { env: { A: '1' }, cwd: '/', killSignal: 'SIGINT' }),
+        inChildProcess({ command: 'sleep', args: ['1'] }),
+      ];
+      const server: Promise<{ url: string; close(): Promise<void> }> = serveGroup(dynamic, { port: 0, host: '127.0.0.1' });
+      const ready: boolean = dynamic.status()[0]?.ready ?? false;
+      const beat: number | undefined = dynamic.status()[0]?.lastHeartbeatAt;
+      const onEvent = (event: SupervisorEvent): string =>
+        event.type === 'worker.hung' ? event.timeout : event.type;
+      void isolated; void server; void ready; void beat; void onEvent;
       // @ts-expect-error: an unknown option is a type error too
       void runGroup([], { installSignal: false });
       `,
