@@ -5,7 +5,8 @@ import { Duration, Effect, Fiber, Schedule } from 'effect';
 import pRetry from 'p-retry';
 import { assign, createActor, fromPromise, setup } from 'xstate';
 import { nodeClock } from '../src/clock.js';
-import { groupMachine, runGroup, type GroupReport, type Work } from '../src/index.js';
+import { groupMachine, runGroup, workerMachine, type GroupReport, type Work, type WorkerReport } from '../src/index.js';
+import { installIndexedScheduler } from '../machines/scheduler.js';
 
 /** What the hand-written loops hand the work beyond signal, name and attempt (the scenarios use none of it). */
 const noPulse = { heartbeat: () => undefined, ready: () => undefined, progress: undefined };
@@ -129,6 +130,41 @@ const xstateSupervisorStock: Impl = (workers, backoff) => {
   };
 };
 
+/** The group machine with the indexed scheduler, without runGroup's runtime (events, status, logging). */
+const xstateSupervisorMachine: Impl = (workers, backoff) => {
+  const actor = createActor(groupMachine, {
+    input: { workers: workers.map((worker) => ({ ...worker, backoff })) },
+    clock: nodeClock,
+  });
+  installIndexedScheduler(actor);
+  const done = new Promise<GroupReport>((resolve, reject) =>
+    actor.subscribe({ complete: () => resolve(actor.getSnapshot().output as GroupReport), error: reject }),
+  );
+  actor.start();
+  return {
+    async stop() {
+      actor.send({ type: 'STOP' });
+      await done;
+    },
+  };
+};
+
+/** The worker machine alone, one root actor per worker (as xstate-bare): no group. */
+const xstateSupervisorWorkers: Impl = (workers, backoff) => {
+  const actors = workers.map((worker) =>
+    createActor(workerMachine, { input: { ...worker, backoff, stopDeadline: 'parent' }, clock: nodeClock }).start(),
+  );
+  return {
+    async stop() {
+      const ends = actors.map(
+        (actor) => new Promise<WorkerReport>((resolve) => actor.subscribe({ complete: () => resolve(actor.getSnapshot().output as WorkerReport) })),
+      );
+      for (const actor of actors) actor.send({ type: 'STOP' });
+      await Promise.all(ends);
+    },
+  };
+};
+
 const pRetryGroup: Impl = (workers, backoff) => {
   const controllers: AbortController[] = [];
   const { track, settled } = tracker();
@@ -228,12 +264,18 @@ const xstateBare: Impl = (workers, backoff) => {
 };
 
 /** Measured only when named with `--impl` (or by `--plot`): a before/after, not a peer. */
-export const optionalImpls: ReadonlySet<string> = new Set(['xstate-supervisor-stock-scheduler']);
+export const optionalImpls: ReadonlySet<string> = new Set([
+  'xstate-supervisor-stock-scheduler',
+  'xstate-supervisor-machine',
+  'xstate-supervisor-workers',
+]);
 
 export const impls: Record<string, Impl> = {
   'xstate-supervisor': xstateSupervisor,
   'xstate-bare': xstateBare,
   'xstate-supervisor-stock-scheduler': xstateSupervisorStock,
+  'xstate-supervisor-machine': xstateSupervisorMachine,
+  'xstate-supervisor-workers': xstateSupervisorWorkers,
   baseline,
   'p-retry': pRetryGroup,
   effect: effectGroup,
