@@ -15,25 +15,6 @@ export const stopReason = new DOMException('The worker was asked to stop', 'Abor
 /** The abort reason once an attempt is over (it crashed, returned or was cut off). */
 export const endReason = new DOMException('The attempt has ended', 'AbortError');
 
-/**
- * What an attempt reports of itself without an event: one record per attempt, written in
- * place by its `heartbeat()` and `ready()` and read by the worker's watchdog when it fires.
- * A late call of an attempt that was abandoned writes to its own record, which the worker
- * no longer reads. `progress` and `abandoned` carry over to the next attempt's record.
- */
-export interface Pulse {
-  /** When the attempt started (by the worker's `now`). */
-  startedAt: number;
-  /** When it last called `heartbeat()`, if it did. */
-  lastHeartbeatAt: number | undefined;
-  /** It called `ready()`. */
-  ready: boolean;
-  /** The last progress passed to `heartbeat()` by this attempt or an earlier one. */
-  progress: unknown;
-  /** How many of the worker's attempts were abandoned so far (hung past `stopTimeoutMs`). */
-  abandoned: number;
-}
-
 /** The ready event an attempt sends its worker: `attempt` tells a late one from the current. */
 export interface ReadyEvent {
   type: 'supervisor.ready';
@@ -61,19 +42,31 @@ export function onAbandoned(signal: AbortSignal, listener: () => void): () => vo
   return () => listeners.delete(listener);
 }
 
-/** What the invoked `work` actor receives. */
+/**
+ * One attempt: what the invoked `work` actor receives, and the attempt's own record of
+ * heartbeats, readiness and progress, written in place by its `heartbeat()` and `ready()`
+ * and read by the worker's watchdog when it fires (no event, no timer). One object per
+ * attempt: a late call of an attempt that was abandoned writes to its own record, which
+ * the worker no longer reads. `progress` carries over to the next attempt's record.
+ */
 export interface WorkInput {
   work: WorkerSpec['work'];
   name: string;
   attempt: number;
   /** The attempt's signal: aborted by the worker on STOP, and by the work actor when it is stopped from outside. */
   controller: AbortController;
-  /** The attempt's own record, written by `heartbeat()` and `ready()`. */
-  pulse: Pulse;
   /** The worker's time source, for heartbeat timestamps. */
   now: () => number;
   /** Receives `ready()` (the worker). */
   worker: { send(event: ReadyEvent): void };
+  /** When the attempt started (by the worker's `now`). */
+  startedAt: number;
+  /** When it last called `heartbeat()`, if it did. */
+  lastHeartbeatAt: number | undefined;
+  /** It called `ready()`. */
+  ready: boolean;
+  /** The last progress passed to `heartbeat()` by this attempt or an earlier one. */
+  progress: unknown;
 }
 
 /** The events of a promise actor, named as XState's `fromPromise` names them (the inspector shows these). */
@@ -132,20 +125,19 @@ export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
  * the worker out of `attempt.starting`.
  */
 function workContext(input: WorkInput): WorkContext {
-  const { pulse, now, worker, attempt } = input;
   return {
     signal: input.controller.signal,
     name: input.name,
-    attempt,
-    progress: pulse.progress,
+    attempt: input.attempt,
+    progress: input.progress,
     heartbeat(progress?: unknown) {
-      pulse.lastHeartbeatAt = now();
-      if (progress !== undefined) pulse.progress = progress;
+      input.lastHeartbeatAt = input.now();
+      if (progress !== undefined) input.progress = progress;
     },
     ready() {
-      if (pulse.ready) return;
-      pulse.ready = true;
-      worker.send({ type: 'supervisor.ready', attempt });
+      if (input.ready) return;
+      input.ready = true;
+      input.worker.send({ type: 'supervisor.ready', attempt: input.attempt });
     },
   };
 }
