@@ -93,7 +93,16 @@ export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
     const settled = (type: typeof resolved | typeof rejected) => (data: unknown) => {
       if (self.getSnapshot().status === 'active') self.send({ type, data });
     };
-    startWork(snapshot.input, self).then(settled(resolved), settled(rejected));
+    let result: unknown;
+    try {
+      result = startWork(snapshot.input, self);
+    } catch (error) {
+      // A synchronous throw settles a microtask later, as a rejection would: without a
+      // rejected promise, which Node tracks as unhandled until its handler is attached.
+      queueMicrotask(() => settled(rejected)(error));
+      return;
+    }
+    Promise.resolve(result).then(settled(resolved), settled(rejected));
   },
   transition: (snapshot, event, { self }) => {
     if (snapshot.status !== 'active') return snapshot;
@@ -142,17 +151,13 @@ function workContext(input: WorkInput): WorkContext {
   };
 }
 
-/** Calls the work (or starts its actor logic) with the attempt's context, as a promise. */
-function startWork(input: WorkInput, self: AnyActorRef): Promise<unknown> {
+/**
+ * Calls the work (or starts its actor logic) with the attempt's context: its result, or a
+ * promise of it. Any thrown value is a crash and is reported as it was thrown, Error or not.
+ */
+function startWork(input: WorkInput, self: AnyActorRef): unknown {
   const context = workContext(input);
-  if (typeof input.work !== 'function') return runLogic(input.work, context, self);
-  try {
-    return Promise.resolve(input.work(context));
-  } catch (error) {
-    // Any thrown value is a crash and is reported as it was thrown, Error or not.
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    return Promise.reject(error);
-  }
+  return typeof input.work === 'function' ? input.work(context) : runLogic(input.work, context, self);
 }
 
 /**
