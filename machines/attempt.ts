@@ -73,6 +73,11 @@ export interface WorkInput {
 const resolved = 'xstate.promise.resolve';
 const rejected = 'xstate.promise.reject';
 
+/** Reports the work's settlement to its actor, unless the actor was stopped meanwhile. */
+function settle(self: AnyActorRef, type: typeof resolved | typeof rejected, data: unknown): void {
+  if (self.getSnapshot().status === 'active') self.send({ type, data });
+}
+
 /** For actor-logic work: what to do when the attempt's actor is stopped from outside. */
 const onActorStopped = new WeakMap<AnyActorRef, () => void>();
 
@@ -90,19 +95,19 @@ export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
   getInitialSnapshot: (_, input) => ({ status: 'active', output: undefined, error: undefined, input }),
   start: (snapshot, { self }) => {
     if (snapshot.status !== 'active' || snapshot.input === undefined) return;
-    const settled = (type: typeof resolved | typeof rejected) => (data: unknown) => {
-      if (self.getSnapshot().status === 'active') self.send({ type, data });
-    };
     let result: unknown;
     try {
       result = startWork(snapshot.input, self);
     } catch (error) {
       // A synchronous throw settles a microtask later, as a rejection would: without a
       // rejected promise, which Node tracks as unhandled until its handler is attached.
-      queueMicrotask(() => settled(rejected)(error));
+      queueMicrotask(() => settle(self, rejected, error));
       return;
     }
-    Promise.resolve(result).then(settled(resolved), settled(rejected));
+    Promise.resolve(result).then(
+      (output) => settle(self, resolved, output),
+      (error) => settle(self, rejected, error),
+    );
   },
   transition: (snapshot, event, { self }) => {
     if (snapshot.status !== 'active') return snapshot;

@@ -78,17 +78,35 @@ const indexed = new WeakSet<object>();
 function indexedScheduler(system: SystemInternals): Scheduler {
   /** Timer handles by the system's key for an event (`${source.sessionId}.${id}`, as XState builds it). */
   const timers = new Map<string, unknown>();
-  /** The keys of each source actor's pending events. */
-  const bySource = new Map<AnyActorRef, Set<string>>();
+  /**
+   * The keys of each source actor's pending events: the key itself while it has one (most
+   * actors hold one timer at a time: a backoff, a watchdog), a Set from the second on.
+   */
+  const bySource = new Map<AnyActorRef, string | Set<string>>();
+
+  const index = (source: AnyActorRef, key: string): void => {
+    const keys = bySource.get(source);
+    if (keys === undefined || keys === key) bySource.set(source, key);
+    else if (typeof keys === 'string') bySource.set(source, new Set([keys, key]));
+    else keys.add(key);
+  };
 
   const forget = (source: AnyActorRef, key: string): void => {
     timers.delete(key);
     delete system._snapshot._scheduledEvents[key];
     const keys = bySource.get(source);
-    if (keys === undefined) return;
-    keys.delete(key);
     // An actor's entry goes with its last event, so the index holds no stopped actor.
-    if (keys.size === 0) bySource.delete(source);
+    if (keys === key) bySource.delete(source);
+    else if (typeof keys === 'object') {
+      keys.delete(key);
+      if (keys.size === 0) bySource.delete(source);
+    }
+  };
+
+  const clear = (key: string): void => {
+    system._clock.clearTimeout(timers.get(key));
+    timers.delete(key);
+    delete system._snapshot._scheduledEvents[key];
   };
 
   const scheduler: Scheduler = {
@@ -101,9 +119,7 @@ function indexedScheduler(system: SystemInternals): Scheduler {
         system._relay(source, target, event);
       }, delay);
       timers.set(key, handle);
-      let keys = bySource.get(source);
-      if (keys === undefined) bySource.set(source, (keys = new Set()));
-      keys.add(key);
+      index(source, key);
     },
     cancel(source, id) {
       const key = `${source.sessionId}.${id}`;
@@ -116,11 +132,8 @@ function indexedScheduler(system: SystemInternals): Scheduler {
       const keys = bySource.get(actorRef);
       if (keys === undefined) return;
       bySource.delete(actorRef);
-      for (const key of keys) {
-        system._clock.clearTimeout(timers.get(key));
-        timers.delete(key);
-        delete system._snapshot._scheduledEvents[key];
-      }
+      if (typeof keys === 'string') clear(keys);
+      else for (const key of keys) clear(key);
     },
   };
   return scheduler;
