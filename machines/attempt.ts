@@ -75,7 +75,7 @@ const rejected = 'xstate.promise.reject';
 
 /** Reports the work's settlement to its actor, unless the actor was stopped meanwhile. */
 function settle(self: AnyActorRef, type: typeof resolved | typeof rejected, data: unknown): void {
-  if (self.getSnapshot().status === 'active') self.send({ type, data });
+  if ((self.getSnapshot() as { status: string }).status === 'active') self.send({ type, data });
 }
 
 /** For actor-logic work: what to do when the attempt's actor is stopped from outside. */
