@@ -563,6 +563,7 @@ function hangMessage(config: Readonly<WorkerConfig>, timeout: HangTimeout): stri
  * the workers of a group are mostly started one after another with the same options, and
  * share one config object instead of holding one each (with its resolved backoff, about
  * 180 bytes per worker). Keyed by the hook in a WeakMap, so a group's config goes with it.
+ * Sharing is safe: nothing writes to a config.
  */
 interface LastConfig {
   restart: WorkerInput['restart'];
@@ -620,8 +621,10 @@ export function configOf(input: WorkerInput): Readonly<WorkerConfig> {
     attemptTimeoutMs: input.attemptTimeoutMs,
     config,
   };
-  if (input.onEvent === undefined) lastUnhooked = entry;
-  else lastConfigs.set(input.onEvent, entry);
+  // Without a hook to tie it to, the entry outlives the worker: it keeps no user function
+  // alive (a `now` reading a SimulatedClock would keep the clock and its timers).
+  if (input.onEvent !== undefined) lastConfigs.set(input.onEvent, entry);
+  else lastUnhooked = input.now === undefined && input.random === undefined ? entry : undefined;
   return config;
 }
 
