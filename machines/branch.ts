@@ -12,6 +12,7 @@ import {
   branchId,
   failedReport,
   breakBranch,
+  settledSlots,
   slotOf,
   workerId,
   type BranchOutput,
@@ -47,12 +48,20 @@ interface BranchConfig {
   worker: AnyActorLogic;
   onEvent: SupervisorEventHandler | undefined;
   now: (() => number) | undefined;
+  /**
+   * The branch's own actor: the `childActorsEnded` guard reads its children (a guard is
+   * handed no snapshot). Its current snapshot is the one before the event in hand.
+   */
+  self: AnyActorRef;
 }
 
 export interface BranchContext {
   /** `fanOut` slots, each free, a worker or a branch. */
   slots: readonly Slot[];
-  /** Child actors not ended: live workers (removing ones too) and live branches. */
+  /**
+   * Child actors not ended: live workers (removing ones too) and live branches. Kept while
+   * running; once stopping, the `childActorsEnded` guard reads the children instead.
+   */
   live: number;
   config: BranchConfig;
 }
@@ -69,6 +78,10 @@ const withSlot = (slots: readonly Slot[], index: number, slot: Slot): Slot[] => 
   next[index] = slot;
   return next;
 };
+
+/** Whether a slot records its child's end already (a worker's report, a branch's output or break). */
+const isRecorded = (slot: Slot): boolean =>
+  slot === undefined || (slot.kind === 'worker' ? slot.report !== undefined : slot.output !== undefined || slot.broken !== undefined);
 
 type Spawner = (logic: AnyActorLogic, options: { id: string; systemId?: string; input: unknown }) => AnyActorRef;
 
@@ -89,6 +102,22 @@ export const branchMachine = setup({
   },
   guards: {
     allChildrenEnded: ({ context }) => context.live === 0,
+    /**
+     * While stopping: every child actor has ended (this event's one too). Read from the
+     * branch's children, which keep every child that ended while it stopped (see
+     * {@link BranchConfig.self}): O(fanOut), and no count to update per end.
+     */
+    childActorsEnded: ({ context, event }) => {
+      const { children } = context.config.self.getSnapshot() as { children: Record<string, AnyActorRef | undefined> };
+      const endedId = (event as { actorId?: string }).actorId;
+      for (const id in children) {
+        const status = (children[id]?.getSnapshot() as { status?: string } | undefined)?.status;
+        if (status === 'active') return false;
+        // A child that failed counts once its error is recorded (or is this event's).
+        if (status === 'error' && id !== endedId && !isRecorded(context.slots[slotOf(id)])) return false;
+      }
+      return true;
+    },
   },
   actions: {
     addWorker: enqueueActions(({ context, event, enqueue }) => {
@@ -215,6 +244,7 @@ export const branchMachine = setup({
       worker: input.worker,
       onEvent: input.onEvent,
       now: input.now,
+      self: self as AnyActorRef,
     };
     const slots: Slot[] = new Array<Slot>(input.fanOut).fill(undefined);
     const bySlot = new Map<number, Placed[]>();
@@ -232,7 +262,11 @@ export const branchMachine = setup({
   states: {
     running: {
       on: {
-        STOP: { target: 'stopping', actions: 'forwardStop' },
+        // Every child ended already: nothing to wait for (forwardStop then sends nothing).
+        STOP: [
+          { guard: 'allChildrenEnded', target: 'stopped', actions: 'forwardStop' },
+          { target: 'stopping', actions: 'forwardStop' },
+        ],
         'supervisor.add': { actions: 'addWorker' },
         'supervisor.remove': { actions: 'removeWorker' },
         'supervisor.finished': { actions: 'forwardUp' },
@@ -242,16 +276,25 @@ export const branchMachine = setup({
         'xstate.error.actor.*': { actions: { type: 'recordEnded', params: { running: true } } },
       },
     },
+    // No `always`: it would be evaluated after every child's end; the last end targets `stopped`.
+    // `live` is not kept up to date here.
     stopping: {
-      always: { guard: 'allChildrenEnded', target: 'stopped' },
       on: {
-        'xstate.done.actor.*': { actions: { type: 'recordEnded', params: { running: false } } },
-        'xstate.error.actor.*': { actions: { type: 'recordEnded', params: { running: false } } },
+        // A child that ended is not even counted: its actor stays in `children` until the
+        // branch is final, and its report (or a sub-branch's output) is read from there
+        // once (see settledSlots). No microstep per end but the last one's.
+        'xstate.done.actor.*': { guard: 'childActorsEnded', target: 'stopped' },
+        'xstate.error.actor.*': [
+          { guard: 'childActorsEnded', target: 'stopped', actions: { type: 'recordEnded', params: { running: false } } },
+          { actions: { type: 'recordEnded', params: { running: false } } },
+        ],
       },
     },
     stopped: { type: 'final' },
   },
-  output: ({ context }) => ({ slots: context.slots }),
+  // `self` still holds the previous snapshot here, whose children include every child
+  // that ended while the branch stopped (see countEnded).
+  output: ({ context, self }) => ({ slots: settledSlots(context.slots, self.getSnapshot().children) }),
 });
 
 /**
