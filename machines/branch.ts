@@ -79,6 +79,8 @@ const withSlot = (slots: readonly Slot[], index: number, slot: Slot): Slot[] => 
   return next;
 };
 
+const stopEvent = { type: 'STOP' } as const;
+
 /** Whether a slot records its child's end already (a worker's report, a branch's output or break). */
 const isRecorded = (slot: Slot): boolean =>
   slot === undefined || (slot.kind === 'worker' ? slot.report !== undefined : slot.output !== undefined || slot.broken !== undefined);
@@ -157,14 +159,21 @@ export const branchMachine = setup({
       // The removal's deadline is this branch's (see messages.ts): cancelled if the worker ends first.
       enqueue.raise({ type: 'supervisor.stopDeadline', slot: index }, { delay: slot.stopTimeoutMs, id: removalId(index) });
     }),
-    forwardStop: enqueueActions(({ context, enqueue }) => {
+    /**
+     * STOP to every live child, sent from one plain action: an `enqueue.sendTo` per child
+     * cost an action object, its resolution, an executor record and a deferred closure.
+     * The children get it during this transition (the branch's slots are the same before
+     * and after it); what they send back waits in the branch's mailbox.
+     */
+    forwardStop: ({ context }) => {
+      const { children } = context.config.self.getSnapshot() as { children: Record<string, AnyActorRef | undefined> };
       context.slots.forEach((slot, index) => {
         if (slot === undefined) return;
         if (slot.kind === 'worker') {
-          if (slot.report === undefined && !slot.removing) enqueue.sendTo(workerId(index), { type: 'STOP' });
-        } else if (slot.output === undefined && slot.broken === undefined) enqueue.sendTo(branchId(index), { type: 'STOP' });
+          if (slot.report === undefined && !slot.removing) children[workerId(index)]?.send(stopEvent);
+        } else if (slot.output === undefined && slot.broken === undefined) children[branchId(index)]?.send(stopEvent);
       });
-    }),
+    },
     // The branch, not the worker, matches a deadline to the workers it is for.
     forwardStopDeadline: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'supervisor.stopDeadline') return;
