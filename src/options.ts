@@ -181,7 +181,8 @@ export const workerOptionKeys = [
 ] as const;
 
 /** Validates the worker options found on `object` (a spec or supervise()'s options). */
-export function checkWorkerOptions(object: Record<string, unknown>, path: string, result: WorkerOptions = {}): WorkerOptions {
+export function checkWorkerOptions(object: Record<string, unknown>, path: string): WorkerOptions {
+  const result: WorkerOptions = {};
   // A path is built only for an option that is set (and a delay's only when it fails).
   if (object.restart !== undefined) {
     result.restart = checkOneOf(object.restart, subPath(path, 'restart'), ['on-failure', 'always', 'never']);
@@ -233,11 +234,13 @@ export function checkWork(value: unknown, path: string): WorkerSpec['work'] {
 export function checkSpec(item: unknown, path: string): WorkerSpec {
   const spec = checkKeys(checkPlainObject(item, path, 'a worker spec object'), path, specKeys);
   const { name, work } = spec;
-  const checked: WorkerSpec = {
+  return {
     name: typeof name === 'string' && name !== '' ? name : checkName(name, `${path}.name`),
     work: typeof work === 'function' ? (work as WorkerSpec['work']) : checkWork(work, `${path}.work`),
+    // A spread into the literal: written into it later, the options took a property
+    // backing store of their own (80 bytes per spec instead of 48).
+    ...checkWorkerOptions(spec, path),
   };
-  return checkWorkerOptions(spec, path, checked) as WorkerSpec;
 }
 
 const specKeys = ['name', 'work', ...workerOptionKeys] as const;
