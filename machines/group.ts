@@ -10,7 +10,7 @@ import { branchMachine, type BranchInput } from './branch.js';
 import type { RootMessage } from './messages.js';
 import { changeName, lookupName, type NameIndex } from './names.js';
 import { notify } from './notify.js';
-import { branchId, breakBranch, failedReport, slotOf, walkTree, type BranchOutput, type BranchSlot, type Placed } from './tree.js';
+import { branchId, breakBranch, placementOf, failedReport, slotOf, walkTree, type BranchOutput, type BranchSlot, type Placed, type Placement } from './tree.js';
 import type { GroupReport, SupervisorEventHandler, WorkerSpec } from './types.js';
 import { defaultStopTimeoutMs, workerMachine } from './worker.js';
 
@@ -195,7 +195,7 @@ export const groupMachine = setup({
         return;
       }
       enqueue.assign(({ context: current, spawn, self }) => {
-        spawnBranch(spawn, self, current, number, branches[number]!.depth, [placed]);
+        spawnBranch(spawn, self, current, number, branches[number]!.depth, placementOf(placed));
         return { ...grown, running: current.running + 1 };
       });
     }),
@@ -248,34 +248,33 @@ export const groupMachine = setup({
     };
     const names: string[] = [];
     const seen = new Set<string>();
-    const placed: Placed[] = [];
     let stopTimeouts: readonly number[] = [];
-    for (const [position, spec] of input.workers.entries()) {
+    for (const spec of input.workers) {
       if (seen.has(spec.name)) {
         throw new TypeError(`Expected \`workers\` to have unique names, got ${JSON.stringify(spec.name)} twice`);
       }
       seen.add(spec.name);
       names.push(spec.name);
-      placed.push({ spec, position, order: position });
       stopTimeouts = withStopTimeout(stopTimeouts, spec);
     }
     const context: GroupContext = {
       branches: [],
       index: { initial: names, changes: null },
-      workers: placed.length,
-      live: placed.length,
+      workers: names.length,
+      live: names.length,
       running: 0,
-      nextOrder: placed.length,
+      nextOrder: names.length,
       stopTimeouts,
       stopRequested: false,
       config,
     };
-    if (placed.length === 0) return context;
+    if (names.length === 0) return context;
     // One top branch just deep enough for the specs: the same tree add() would grow.
     let depth = 1;
-    while (fanOut ** depth < placed.length) depth += 1;
-    spawnBranch(spawn, self, context, 0, depth, placed);
-    const branch: RootBranch = { kind: 'branch', count: placed.length, output: undefined, depth, next: placed.length, free: null };
+    while (fanOut ** depth < names.length) depth += 1;
+    // One run over the input array: the branches keep no object per worker.
+    spawnBranch(spawn, self, context, 0, depth, { specs: input.workers, from: 0, to: names.length, position: 0, order: 0 });
+    const branch: RootBranch = { kind: 'branch', count: names.length, output: undefined, depth, next: names.length, free: null };
     return { ...context, branches: [branch], running: 1 };
   },
   initial: 'running',
@@ -371,7 +370,7 @@ function withStopTimeout(known: readonly number[], spec: WorkerSpec): readonly n
 type Spawner = (src: 'branch', options: { id: string; input: BranchInput }) => AnyActorRef;
 
 /** Spawns top branch `number`, handing it the root's `worker` logic (`.provide()`d or not). */
-function spawnBranch(spawn: unknown, self: unknown, context: GroupContext, number: number, depth: number, workers: readonly Placed[]): void {
+function spawnBranch(spawn: unknown, self: unknown, context: GroupContext, number: number, depth: number, workers: Placement): void {
   const logic = (self as { logic: AnyStateMachine }).logic;
   (spawn as Spawner)('branch', {
     id: branchId(number),

@@ -15,6 +15,23 @@ export interface Placed {
   order: number;
 }
 
+/**
+ * Workers on their way down the tree, as a run of consecutive positions: `specs[from]` …
+ * `specs[to − 1]`, the first at `position` and `order`, each next one at the next. The
+ * initial workers are one run over the group's input array, so a branch's input holds no
+ * object per worker (a list of {@link Placed} per branch kept ~80 bytes per worker alive).
+ */
+export interface Placement {
+  readonly specs: readonly WorkerSpec[];
+  readonly from: number;
+  readonly to: number;
+  readonly position: number;
+  readonly order: number;
+}
+
+/** One worker (an ADD) as a {@link Placement}. */
+export const placementOf = ({ spec, position, order }: Placed): Placement => ({ specs: [spec], from: 0, to: 1, position, order });
+
 /** A slot holding a worker: live (its actor is `w<slot>`), finished (its report), or removing. */
 export interface WorkerSlot {
   readonly kind: 'worker';
