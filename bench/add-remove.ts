@@ -4,6 +4,7 @@
 // hand-written baseline. Each is measured in a fresh `node --expose-gc` process, after a
 // smaller warm-up run; one JSON line per implementation.
 import { spawnSync } from 'node:child_process';
+import { compiled } from './compiled.js';
 import { fileURLToPath } from 'node:url';
 import { startGroup, type Work } from '../src/index.js';
 
@@ -99,7 +100,7 @@ export function runAddRemove(args: readonly string[]): Record<string, unknown>[]
   const self = fileURLToPath(import.meta.url);
   const rows: Record<string, unknown>[] = [];
   for (const impl of Object.keys(dynamics)) {
-    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, impl, ...args], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--expose-gc', compiled(self), impl, ...args], { encoding: 'utf8' });
     const line = child.stdout.trim().split('\n').at(-1) ?? '';
     if (child.status !== 0 || !line.startsWith('{')) throw new Error(`${impl} add-remove failed:\n${child.stderr}`);
     console.log(line);

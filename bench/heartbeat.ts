@@ -5,6 +5,7 @@
 // the share of the process's CPU that heartbeating took, and a tight loop of heartbeat()
 // calls (the call itself, without the event loop around it).
 import { spawnSync } from 'node:child_process';
+import { compiled } from './compiled.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startGroup, type WorkContext, type WorkerSpec } from '../src/index.js';
@@ -81,7 +82,7 @@ if (mode === 'with' || mode === 'without') {
   const seconds = Number(nArg ?? 3) || 3;
   const self = fileURLToPath(import.meta.url);
   const rows = (['without', 'with'] as const).map((variant) => {
-    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, variant, String(n), String(seconds)], {
+    const child = spawnSync(process.execPath, ['--expose-gc', compiled(self), variant, String(n), String(seconds)], {
       encoding: 'utf8',
     });
     const line = child.stdout.trim().split('\n').at(-1) ?? '';

@@ -1,5 +1,5 @@
 // `npm run bench -- SCENARIO ARGS…` prints one JSON line per implementation, each measured
-// in a fresh `node --expose-gc` process. `npm run bench -- --table` runs the standard set
+// in a fresh `node --expose-gc` process running the tsc build of the bench (bench/compiled.ts). `npm run bench -- --table` runs the standard set
 // and prints a summary with ratios to the baseline. `--impl NAME` (repeatable) narrows
 // the implementations. The Python reference is added where it speaks the scenario.
 // `--table --only restart-storm,pending-timers` runs part of the table (the other cells
@@ -14,14 +14,16 @@ import { impls, optionalImpls } from './impls.js';
 import { isolatedScenarios, runIsolated } from './isolated.js';
 import { plotSvg } from './plot.js';
 import { runAddRemove } from './add-remove.js';
+import { compiled } from './compiled.js';
 
 type Row = Record<string, unknown> & { impl: string; scenario: string };
 
 const runner = fileURLToPath(new URL('./run.ts', import.meta.url));
+const compiledRunner = (): string => compiled(runner);
 const peer = fileURLToPath(new URL('../../shared/peer/bench_peer.py', import.meta.url));
 
 function run(impl: string, scenario: string, args: string[]): Row {
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', runner, impl, scenario, ...args], {
+  const child = spawnSync(process.execPath, ['--expose-gc', compiledRunner(), impl, scenario, ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });

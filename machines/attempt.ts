@@ -15,25 +15,6 @@ export const stopReason = new DOMException('The worker was asked to stop', 'Abor
 /** The abort reason once an attempt is over (it crashed, returned or was cut off). */
 export const endReason = new DOMException('The attempt has ended', 'AbortError');
 
-/**
- * What an attempt reports of itself without an event: one record per attempt, written in
- * place by its `heartbeat()` and `ready()` and read by the worker's watchdog when it fires.
- * A late call of an attempt that was abandoned writes to its own record, which the worker
- * no longer reads. `progress` and `abandoned` carry over to the next attempt's record.
- */
-export interface Pulse {
-  /** When the attempt started (by the worker's `now`). */
-  startedAt: number;
-  /** When it last called `heartbeat()`, if it did. */
-  lastHeartbeatAt: number | undefined;
-  /** It called `ready()`. */
-  ready: boolean;
-  /** The last progress passed to `heartbeat()` by this attempt or an earlier one. */
-  progress: unknown;
-  /** How many of the worker's attempts were abandoned so far (hung past `stopTimeoutMs`). */
-  abandoned: number;
-}
-
 /** The ready event an attempt sends its worker: `attempt` tells a late one from the current. */
 export interface ReadyEvent {
   type: 'supervisor.ready';
@@ -61,19 +42,31 @@ export function onAbandoned(signal: AbortSignal, listener: () => void): () => vo
   return () => listeners.delete(listener);
 }
 
-/** What the invoked `work` actor receives. */
+/**
+ * One attempt: what the invoked `work` actor receives, and the attempt's own record of
+ * heartbeats, readiness and progress, written in place by its `heartbeat()` and `ready()`
+ * and read by the worker's watchdog when it fires (no event, no timer). One object per
+ * attempt: a late call of an attempt that was abandoned writes to its own record, which
+ * the worker no longer reads. `progress` carries over to the next attempt's record.
+ */
 export interface WorkInput {
   work: WorkerSpec['work'];
   name: string;
   attempt: number;
   /** The attempt's signal: aborted by the worker on STOP, and by the work actor when it is stopped from outside. */
   controller: AbortController;
-  /** The attempt's own record, written by `heartbeat()` and `ready()`. */
-  pulse: Pulse;
   /** The worker's time source, for heartbeat timestamps. */
   now: () => number;
   /** Receives `ready()` (the worker). */
   worker: { send(event: ReadyEvent): void };
+  /** When the attempt started (by the worker's `now`). */
+  startedAt: number;
+  /** When it last called `heartbeat()`, if it did. */
+  lastHeartbeatAt: number | undefined;
+  /** It called `ready()`. */
+  ready: boolean;
+  /** The last progress passed to `heartbeat()` by this attempt or an earlier one. */
+  progress: unknown;
 }
 
 /** The events of a promise actor, named as XState's `fromPromise` names them (the inspector shows these). */
@@ -100,7 +93,16 @@ export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
     const settled = (type: typeof resolved | typeof rejected) => (data: unknown) => {
       if (self.getSnapshot().status === 'active') self.send({ type, data });
     };
-    startWork(snapshot.input, self).then(settled(resolved), settled(rejected));
+    let result: unknown;
+    try {
+      result = startWork(snapshot.input, self);
+    } catch (error) {
+      // A synchronous throw settles a microtask later, as a rejection would: without a
+      // rejected promise, which Node tracks as unhandled until its handler is attached.
+      queueMicrotask(() => settled(rejected)(error));
+      return;
+    }
+    Promise.resolve(result).then(settled(resolved), settled(rejected));
   },
   transition: (snapshot, event, { self }) => {
     if (snapshot.status !== 'active') return snapshot;
@@ -132,35 +134,30 @@ export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
  * the worker out of `attempt.starting`.
  */
 function workContext(input: WorkInput): WorkContext {
-  const { pulse, now, worker, attempt } = input;
   return {
     signal: input.controller.signal,
     name: input.name,
-    attempt,
-    progress: pulse.progress,
+    attempt: input.attempt,
+    progress: input.progress,
     heartbeat(progress?: unknown) {
-      pulse.lastHeartbeatAt = now();
-      if (progress !== undefined) pulse.progress = progress;
+      input.lastHeartbeatAt = input.now();
+      if (progress !== undefined) input.progress = progress;
     },
     ready() {
-      if (pulse.ready) return;
-      pulse.ready = true;
-      worker.send({ type: 'supervisor.ready', attempt });
+      if (input.ready) return;
+      input.ready = true;
+      input.worker.send({ type: 'supervisor.ready', attempt: input.attempt });
     },
   };
 }
 
-/** Calls the work (or starts its actor logic) with the attempt's context, as a promise. */
-function startWork(input: WorkInput, self: AnyActorRef): Promise<unknown> {
+/**
+ * Calls the work (or starts its actor logic) with the attempt's context: its result, or a
+ * promise of it. Any thrown value is a crash and is reported as it was thrown, Error or not.
+ */
+function startWork(input: WorkInput, self: AnyActorRef): unknown {
   const context = workContext(input);
-  if (typeof input.work !== 'function') return runLogic(input.work, context, self);
-  try {
-    return Promise.resolve(input.work(context));
-  } catch (error) {
-    // Any thrown value is a crash and is reported as it was thrown, Error or not.
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    return Promise.reject(error);
-  }
+  return typeof input.work === 'function' ? input.work(context) : runLogic(input.work, context, self);
 }
 
 /**

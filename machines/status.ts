@@ -75,8 +75,7 @@ export function memberStatus(member: GroupMember): WorkerStatus {
   };
   if (context.errored) status.lastError = context.lastError;
   if (state === 'backoff' && context.nextAttemptAt !== undefined) status.nextAttemptAt = context.nextAttemptAt;
-  const { pulse } = context;
-  if (pulse.lastHeartbeatAt !== undefined) status.lastHeartbeatAt = pulse.lastHeartbeatAt;
-  if (pulse.abandoned > 0) status.abandoned = pulse.abandoned;
+  if (context.current.lastHeartbeatAt !== undefined) status.lastHeartbeatAt = context.current.lastHeartbeatAt;
+  if (context.abandoned > 0) status.abandoned = context.abandoned;
   return status;
 }

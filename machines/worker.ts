@@ -1,6 +1,6 @@
-import { and, assign, enqueueActions, not, setup, stateIn } from 'xstate';
-import { endReason, isAbortRejection, stopReason, workLogic, type Pulse } from './attempt.js';
-import { backoffDelay, resolveBackoff, type BackoffPolicy } from './backoff.js';
+import { and, assign, enqueueActions, setup, stateIn, type AnyActorRef, type ActorSystem, type AnyEventObject } from 'xstate';
+import { endReason, isAbortRejection, stopReason, workLogic, type WorkInput } from './attempt.js';
+import { backoffDelay, defaultBackoff, resolveBackoff, type BackoffPolicy } from './backoff.js';
 import { isFatal } from './fatal.js';
 import type { WorkerMessage } from './messages.js';
 import { notify } from './notify.js';
@@ -41,9 +41,11 @@ export type WorkerEvent = WorkerMessage;
 /** Which deadline a hung attempt missed. */
 export type HangTimeout = 'ready' | 'heartbeat' | 'attempt';
 
-/** What a worker was started with: fixed for its lifetime. */
+/**
+ * What a worker was started with, `work` and `name` aside: fixed for its lifetime, and one
+ * object for consecutive workers started with the same options (see {@link configOf}).
+ */
 export interface WorkerConfig {
-  work: WorkerSpec['work'];
   restart: 'on-failure' | 'always' | 'never';
   backoff: BackoffPolicy;
   maxRestarts: WorkerOptions['maxRestarts'];
@@ -64,7 +66,7 @@ export interface WorkerConfig {
  */
 export interface WorkerContext {
   name: string;
-  config: WorkerConfig;
+  config: Readonly<WorkerConfig>;
   /** Restarts within the last `maxRestarts.withinMs`: each one ends with `RESTART_WINDOW_PASSED`. */
   recentRestarts: number;
   stopDeadline: 'own' | 'parent';
@@ -80,11 +82,16 @@ export interface WorkerContext {
   errored: boolean;
   lastError: unknown;
   stopTimedOut: boolean;
-  outcome: WorkerReport['outcome'] | undefined;
-  /** The current attempt's abort controller; STOP aborts it. */
-  controller: AbortController | undefined;
-  /** The current attempt's record of heartbeats, readiness and progress. */
-  pulse: Pulse;
+  /** How many attempts were abandoned so far (hung past `stopTimeoutMs`). */
+  abandoned: number;
+  /** The current attempt called ready() (as the worker heard it: `supervisor.ready`). */
+  readied: boolean;
+  /**
+   * The current attempt: the `work` actor's input, its abort controller (STOP aborts it)
+   * and its record of heartbeats, readiness and progress. Before the first attempt, a
+   * placeholder that carries `work`.
+   */
+  current: WorkInput;
 }
 
 /**
@@ -134,8 +141,6 @@ export const workerMachine = setup({
     stopTimeout: ({ context }) => context.config.stopTimeoutMs,
     resetAfter: ({ context }) => context.config.backoff.resetAfterMs ?? 0,
     restartWindow: ({ context }) => context.config.maxRestarts?.withinMs ?? 0,
-    // Until the nearest deadline of the attempt, as its pulse says now.
-    watchdog: ({ context }) => Math.max(0, nextDeadline(context) - context.config.now()),
   },
   guards: {
     // After STOP, any settlement of the work means "stopped", never "done" or "crashed".
@@ -143,13 +148,20 @@ export const workerMachine = setup({
     restartsAfterExit: ({ context }) => context.config.restart === 'always',
     neverRestarts: ({ context }) => context.config.restart === 'never',
     threwFatalError: ({ event }) => 'error' in event && isFatal(event.error),
+    // Restarts are counted (`maxRestarts` is set): each one leaves the window later.
+    limitsRestarts: ({ context }) => context.config.maxRestarts !== undefined,
     // One more restart would be more than `maxRestarts.count` within `withinMs`.
     restartLimitReached: ({ context }) =>
       context.config.maxRestarts !== undefined && context.recentRestarts >= context.config.maxRestarts.count,
     // This attempt has yet to run `resetAfterMs` (only when the option is set).
     hasWarmUp: ({ context }) => context.config.backoff.resetAfterMs !== undefined && !context.warmedUp,
+    // A new attempt has a warm-up (`resetAfterMs` is set).
+    warmsUp: ({ context }) => context.config.backoff.resetAfterMs !== undefined,
     timesItsOwnStop: ({ context }) => context.stopDeadline === 'own',
-    awaitsReady: ({ context }) => context.config.readyTimeoutMs !== undefined,
+    // A new attempt starts by waiting for ready() (`readyTimeoutMs` is set).
+    waitsForReady: ({ context }) => context.config.readyTimeoutMs !== undefined,
+    // This attempt waits for ready() and has not called it yet.
+    awaitsReady: ({ context }) => context.config.readyTimeoutMs !== undefined && !context.readied,
     // A late ready() of an abandoned attempt does not make the current one ready.
     isCurrentAttempt: ({ context, event }) => event.type === 'supervisor.ready' && event.attempt === context.attempts,
     readyTimedOut: ({ context }) => timedOut(context, 'ready'),
@@ -157,49 +169,59 @@ export const workerMachine = setup({
     attemptTimedOut: ({ context }) => timedOut(context, 'attempt'),
   },
   actions: {
-    beginAttempt: assign({
-      attempts: ({ context }) => context.attempts + 1,
-      controller: () => new AbortController(),
+    beginAttempt: assign(({ context, self }) => ({
+      attempts: context.attempts + 1,
       nextAttemptAt: undefined,
       warmedUp: false,
-      pulse: ({ context }) => ({
+      readied: false,
+      current: {
+        work: context.current.work,
+        name: context.name,
+        attempt: context.attempts + 1,
+        controller: new AbortController(),
+        now: context.config.now,
+        worker: self,
         startedAt: context.config.now(),
         lastHeartbeatAt: undefined,
         ready: false,
-        progress: context.pulse.progress,
-        abandoned: context.pulse.abandoned,
-      }),
-    }),
+        progress: context.current.progress,
+      },
+    })),
     // One timer per watched attempt, whatever its deadlines: when it fires, the attempt is
-    // hung or the timer is armed again for the nearest deadline (XState's scheduler scans
-    // every pending timer of the system on each actor stop: keep one per worker, and none
-    // while stopping, so that stopping N watched workers does not scan N timers N times).
-    // No deadline left (readyTimeoutMs alone, after ready()): no timer. An Infinity delay is
-    // not "never" to Node's setTimeout but 1 ms, a watchdog event per ms for the attempt's life.
-    armWatchdog: enqueueActions(({ context, enqueue }) => {
-      if (isWatched(context.config) && nextDeadline(context) !== Infinity) {
-        enqueue.raise({ type: 'supervisor.watchdog' }, { id: 'watchdog', delay: 'watchdog' });
-      }
-    }),
-    disarmWatchdog: enqueueActions(({ context, enqueue }) => {
-      if (isWatched(context.config)) enqueue.cancel('watchdog');
-    }),
-    // `starting` holds the timer only when it waits for ready() (else it is left at once).
-    armReadyWatchdog: enqueueActions(({ context, enqueue }) => {
-      if (context.config.readyTimeoutMs !== undefined) enqueue.raise({ type: 'supervisor.watchdog' }, { id: 'watchdog', delay: 'watchdog' });
-    }),
-    disarmReadyWatchdog: enqueueActions(({ context, enqueue }) => {
-      if (context.config.readyTimeoutMs !== undefined) enqueue.cancel('watchdog');
-    }),
+    // hung or the timer is armed again for the nearest deadline (keep one per worker, and
+    // none while stopping, so that stopping N watched workers does not scan N timers N
+    // times on XState's stock scheduler). No deadline left (readyTimeoutMs alone, after
+    // ready()): no timer. An Infinity delay is not "never" to Node's setTimeout but 1 ms, a
+    // watchdog event per ms for the attempt's life.
+    //
+    // These four are plain actions on the system's scheduler (what a delayed `raise` and
+    // `cancel` execute), not `enqueueActions`: an unwatched worker, the common case, pays
+    // one function call per state entry and exit instead of building an enqueue helper.
+    armWatchdog: ({ context, self, system }) => armWatchdog(context, self, system),
+    // Entering `running`: unless the attempt goes on to `starting` (the always of `warm`),
+    // which arms it itself.
+    armRunningWatchdog: ({ context, self, system }) => {
+      if (context.config.readyTimeoutMs === undefined || context.readied) armWatchdog(context, self, system);
+    },
+    disarmWatchdog: ({ context, self, system }) => {
+      if (isWatched(context.config)) (system as ActorSystem<never>).scheduler.cancel(self, watchdogId);
+    },
     // The attempt missed a deadline: its reason is a TimeoutError, as AbortSignal.timeout()'s.
     hang: enqueueActions(({ context, enqueue }, params: { timeout: HangTimeout }) => {
       const reason = new DOMException(hangMessage(context.config, params.timeout), 'TimeoutError');
       enqueue.assign({ errored: true, lastError: reason });
-      const { controller, name, attempts, config } = context;
+      const { current, name, attempts, config } = context;
       enqueue(() => {
-        controller?.abort(reason);
+        current.controller.abort(reason);
         notify(config.onEvent, { type: 'worker.hung', name, attempt: attempts, timeout: params.timeout });
       });
+    }),
+    // The attempt crashed: one assign on the hot path of a crash loop (each copies the context).
+    countCrash: assign(({ context, event }) => {
+      const crashes = context.crashes + 1;
+      const delayMs = backoffDelay(context.config.backoff, crashes, context.config.random);
+      const error = 'error' in event ? event.error : undefined;
+      return { crashes, delayMs, nextAttemptAt: context.config.now() + delayMs, errored: true, lastError: error };
     }),
     // A hung attempt ended (or was abandoned): a crash, whose error is already lastError.
     countHang: assign(({ context }) => {
@@ -208,21 +230,23 @@ export const workerMachine = setup({
       return { crashes, delayMs, nextAttemptAt: context.config.now() + delayMs };
     }),
     markAbandoned: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ pulse: { ...context.pulse, abandoned: context.pulse.abandoned + 1 } });
+      enqueue.assign({ abandoned: context.abandoned + 1 });
       const { name, attempts, config } = context;
       enqueue(() =>
         notify(config.onEvent, { type: 'worker.abandoned', name, attempt: attempts, stopTimeoutMs: config.stopTimeoutMs }),
       );
     }),
-    abortWork: ({ context }) => context.controller?.abort(stopReason),
+    markReady: assign({ readied: true }),
+    abortWork: ({ context }) => context.current.controller.abort(stopReason),
     // The signal lives as long as the attempt: whatever the work started and left behind
     // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)
-    endAttempt: ({ context }) => context.controller?.abort(endReason),
+    endAttempt: ({ context }) => context.current.controller.abort(endReason),
     markStopTimedOut: assign({ stopTimedOut: true }),
     recordFailure: assign(({ event }) => ('error' in event ? { errored: true, lastError: event.error } : {})),
     // The attempt ran `resetAfterMs`: its crash counts as the first again.
     resetBackoff: assign({ crashes: 0, warmedUp: true }),
-    // Counted only under `maxRestarts`: each restart leaves the window `withinMs` later.
+    // Counted only under `maxRestarts` (guard `limitsRestarts` on the crash path): each
+    // restart leaves the window `withinMs` later.
     countRestart: enqueueActions(({ context, enqueue }) => {
       if (context.config.maxRestarts === undefined) return;
       enqueue.assign({ recentRestarts: context.recentRestarts + 1 });
@@ -266,35 +290,37 @@ export const workerMachine = setup({
   },
 }).createMachine({
   id: 'worker',
-  context: ({ input }) => ({
-    name: input.name,
-    config: {
-      work: input.work,
-      restart: input.restart ?? 'on-failure',
-      backoff: resolveBackoff(input.backoff),
-      maxRestarts: input.maxRestarts,
-      random: input.random ?? Math.random,
-      now: input.now ?? Date.now,
-      stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
-      readyTimeoutMs: input.readyTimeoutMs,
-      heartbeatTimeoutMs: input.heartbeatTimeoutMs,
-      attemptTimeoutMs: input.attemptTimeoutMs,
-      onEvent: input.onEvent,
-    },
-    recentRestarts: 0,
-    nextAttemptAt: undefined,
-    stopDeadline: input.stopDeadline ?? 'own',
-    attempts: 0,
-    crashes: 0,
-    warmedUp: false,
-    delayMs: 0,
-    errored: false,
-    lastError: undefined,
-    stopTimedOut: false,
-    outcome: undefined,
-    controller: undefined,
-    pulse: { startedAt: 0, lastHeartbeatAt: undefined, ready: false, progress: undefined, abandoned: 0 },
-  }),
+  context: ({ input, self }) => {
+    const config = configOf(input);
+    return {
+      name: input.name,
+      config,
+      recentRestarts: 0,
+      nextAttemptAt: undefined,
+      stopDeadline: input.stopDeadline ?? 'own',
+      attempts: 0,
+      crashes: 0,
+      warmedUp: false,
+      delayMs: 0,
+      errored: false,
+      lastError: undefined,
+      stopTimedOut: false,
+      abandoned: 0,
+      readied: false,
+      current: {
+        work: input.work,
+        name: input.name,
+        attempt: 0,
+        controller: unstarted,
+        now: config.now,
+        worker: self,
+        startedAt: 0,
+        lastHeartbeatAt: undefined,
+        ready: false,
+        progress: undefined,
+      },
+    };
+  },
   initial: 'attempt',
   on: { RESTART_WINDOW_PASSED: { actions: 'forgetRestart' } },
   states: {
@@ -304,16 +330,8 @@ export const workerMachine = setup({
       invoke: {
         id: 'work',
         src: 'work',
-        input: ({ context, self }) => ({
-          work: context.config.work,
-          name: context.name,
-          attempt: context.attempts,
-          // beginAttempt ran just before: the controller is there.
-          controller: context.controller!,
-          pulse: context.pulse,
-          now: context.config.now,
-          worker: self,
-        }),
+        // The attempt's record, made by beginAttempt just before.
+        input: ({ context }) => context.current,
         onDone: [
           { guard: 'stopRequested', target: 'stopped' },
           { guard: and(['restartsAfterExit', 'restartLimitReached']), target: 'failed' },
@@ -337,7 +355,7 @@ export const workerMachine = setup({
             guard: 'stopRequested',
             target: 'stopped',
             actions: assign(({ context, event }) =>
-              isAbortRejection(event.error, context.controller?.signal)
+              isAbortRejection(event.error, context.current.controller.signal)
                 ? {}
                 : { errored: true, lastError: event.error },
             ),
@@ -345,33 +363,26 @@ export const workerMachine = setup({
           { guard: 'threwFatalError', target: 'failed', actions: 'recordFailure' },
           { guard: 'neverRestarts', target: 'failed', actions: 'recordFailure' },
           { guard: 'restartLimitReached', target: 'failed', actions: 'recordFailure' },
-          {
-            target: 'backoff',
-            actions: [
-              // One assign on the hot path of a crash loop: each assign copies the context.
-              assign(({ context, event }) => {
-                const crashes = context.crashes + 1;
-                const delayMs = backoffDelay(context.config.backoff, crashes, context.config.random);
-                return { crashes, delayMs, nextAttemptAt: context.config.now() + delayMs, errored: true, lastError: event.error };
-              }),
-              'countRestart',
-              'reportCrashed',
-            ],
-          },
+          // The hot path of a crash loop: one assign (each copies the context), and the
+          // restart counted only under `maxRestarts`.
+          { guard: 'limitsRestarts', target: 'backoff', actions: ['countCrash', 'countRestart', 'reportCrashed'] },
+          { target: 'backoff', actions: ['countCrash', 'reportCrashed'] },
         ],
       },
-      initial: 'starting',
+      // Straight into `running`: its `warm` state moves on to `starting` when the attempt
+      // must call ready() first (`readyTimeoutMs`), which costs the common case nothing but
+      // a guard, where an initial `starting` cost every worker one more microstep.
+      initial: 'running',
       states: {
-        // With `readyTimeoutMs`, until the work calls ready(); without it, straight on.
-        // The watchdog timer lives in `starting` and `running` only: leaving them (STOP, a
-        // hang, the attempt's end) cancels it, so a stopping worker holds no timer and a
-        // graceful stop is never a hang.
+        // Until the work calls ready() (only with `readyTimeoutMs`). The watchdog timer
+        // lives in `starting` and `running` only: leaving them (STOP, a hang, the attempt's
+        // end) cancels it, so a stopping worker holds no timer and a graceful stop is never
+        // a hang.
         starting: {
-          entry: 'armReadyWatchdog',
-          exit: 'disarmReadyWatchdog',
-          always: { guard: not('awaitsReady'), target: 'running' },
+          entry: 'armWatchdog',
+          exit: 'disarmWatchdog',
           on: {
-            'supervisor.ready': { guard: 'isCurrentAttempt', target: 'running' },
+            'supervisor.ready': { guard: 'isCurrentAttempt', target: 'running', actions: 'markReady' },
             'supervisor.watchdog': [
               { guard: 'readyTimedOut', target: 'hung', actions: { type: 'hang', params: { timeout: 'ready' } } },
               { guard: 'heartbeatTimedOut', target: 'hung', actions: { type: 'hang', params: { timeout: 'heartbeat' } } },
@@ -382,7 +393,7 @@ export const workerMachine = setup({
           },
         },
         running: {
-          entry: 'armWatchdog',
+          entry: 'armRunningWatchdog',
           exit: 'disarmWatchdog',
           on: {
             STOP: { target: 'stopping', actions: 'abortWork' },
@@ -395,10 +406,14 @@ export const workerMachine = setup({
           initial: 'warm',
           states: {
             // Past the warm-up, or there is none: a crash grows the delay, unless the warm-up
-            // just reset it. (With `resetAfterMs`, a new attempt passes through here into
-            // warmingUp at once; without it, nothing more happens.)
+            // just reset it. A new attempt that must call ready() first moves on to
+            // `starting`; one with `resetAfterMs` into `warmingUp` (a restart from `backoff`
+            // goes to those directly).
             warm: {
-              always: { guard: 'hasWarmUp', target: 'warmingUp' },
+              always: [
+                { guard: 'awaitsReady', target: '#worker.attempt.starting' },
+                { guard: 'hasWarmUp', target: 'warmingUp' },
+              ],
             },
             // Younger than `backoff.resetAfterMs`: a crash now grows the delay.
             warmingUp: {
@@ -449,61 +464,78 @@ export const workerMachine = setup({
       },
     },
     backoff: {
-      // Straight into `running` when nothing waits for ready(): a pass through `starting`
+      // Straight into the state the new attempt starts in: a pass through `running.warm`
       // would cost every restart one more (eventless) microstep, and a snapshot with it.
-      // The first attempt still passes through `starting` (a state's initial has no guard).
-      after: { backoff: [{ guard: 'awaitsReady', target: 'attempt.starting' }, { target: 'attempt.running' }] },
+      after: {
+        backoff: [
+          { guard: 'waitsForReady', target: 'attempt.starting' },
+          { guard: 'warmsUp', target: 'attempt.running.warmingUp' },
+          { target: 'attempt.running' },
+        ],
+      },
       on: { STOP: { target: 'stopped' } },
     },
-    done: {
-      type: 'final',
-      entry: [assign({ outcome: 'done' }), 'reportExited'],
-    },
-    stopped: {
-      type: 'final',
-      entry: [assign({ outcome: 'stopped' }), 'reportStopped'],
-    },
-    failed: {
-      type: 'final',
-      entry: [assign({ outcome: 'failed' }), 'reportFailed'],
-    },
+    // The outcome is the final state's output (the root's `output` reads it from the done
+    // event), not a context field: one assign less per worker.
+    done: { type: 'final', entry: 'reportExited', output: 'done' },
+    stopped: { type: 'final', entry: 'reportStopped', output: 'stopped' },
+    failed: { type: 'final', entry: 'reportFailed', output: 'failed' },
   },
-  output: ({ context }) => workerReport(context),
+  output: ({ context, event }) => workerReport(context, (event as AnyEventObject & { output: WorkerReport['outcome'] }).output),
 });
 
 /**
- * The one report constructor of a worker: its output, and (with `outcome` for a worker
- * whose actor ended without output, stopped or broken from outside) what `settle` reports.
+ * The one report constructor of a worker: its output (with the final state's `outcome`),
+ * and what `settle` reports of a worker whose actor ended without output, stopped or broken
+ * from outside.
  */
-export function workerReport(context: WorkerContext, outcome: WorkerReport['outcome'] = 'stopped'): WorkerReport {
+export function workerReport(context: WorkerContext, outcome: WorkerReport['outcome']): WorkerReport {
   const report: WorkerReport = {
     name: context.name,
-    outcome: context.outcome ?? outcome,
+    outcome,
     attempts: context.attempts,
     restarts: Math.max(0, context.attempts - 1),
     stopTimedOut: context.stopTimedOut,
   };
   if (context.errored) report.lastError = context.lastError;
-  if (context.pulse.abandoned > 0) report.abandoned = context.pulse.abandoned;
+  if (context.abandoned > 0) report.abandoned = context.abandoned;
   return report;
 }
 
-function isWatched(config: WorkerConfig): boolean {
+/** The controller of the placeholder attempt, before the first: never aborted, never read. */
+const unstarted = new AbortController();
+
+/** The id of the watchdog's delayed event. */
+const watchdogId = 'watchdog';
+
+/**
+ * Arms the watchdog for the nearest deadline of the current attempt, as a delayed `raise`
+ * of `supervisor.watchdog` would: on the system's scheduler, so on its clock.
+ */
+function armWatchdog(context: WorkerContext, self: AnyActorRef, system: unknown): void {
+  if (!isWatched(context.config)) return;
+  const due = nextDeadline(context);
+  if (due === Infinity) return;
+  const delay = Math.max(0, due - context.config.now());
+  (system as ActorSystem<never>).scheduler.schedule(self, self, { type: 'supervisor.watchdog' }, delay, watchdogId);
+}
+
+function isWatched(config: Readonly<WorkerConfig>): boolean {
   return config.readyTimeoutMs !== undefined || config.heartbeatTimeoutMs !== undefined || config.attemptTimeoutMs !== undefined;
 }
 
 /** When `timeout` passes for the current attempt (Infinity if it does not apply). */
 function deadline(context: WorkerContext, timeout: HangTimeout): number {
-  const { config, pulse } = context;
+  const { config, current } = context;
   switch (timeout) {
     case 'ready':
-      return config.readyTimeoutMs === undefined || pulse.ready ? Infinity : pulse.startedAt + config.readyTimeoutMs;
+      return config.readyTimeoutMs === undefined || current.ready ? Infinity : current.startedAt + config.readyTimeoutMs;
     case 'heartbeat':
       return config.heartbeatTimeoutMs === undefined
         ? Infinity
-        : (pulse.lastHeartbeatAt ?? pulse.startedAt) + config.heartbeatTimeoutMs;
+        : (current.lastHeartbeatAt ?? current.startedAt) + config.heartbeatTimeoutMs;
     case 'attempt':
-      return config.attemptTimeoutMs === undefined ? Infinity : pulse.startedAt + config.attemptTimeoutMs;
+      return config.attemptTimeoutMs === undefined ? Infinity : current.startedAt + config.attemptTimeoutMs;
   }
 }
 
@@ -515,7 +547,7 @@ function timedOut(context: WorkerContext, timeout: HangTimeout): boolean {
   return context.config.now() >= deadline(context, timeout);
 }
 
-function hangMessage(config: WorkerConfig, timeout: HangTimeout): string {
+function hangMessage(config: Readonly<WorkerConfig>, timeout: HangTimeout): string {
   switch (timeout) {
     case 'ready':
       return `The attempt did not call ready() within ${config.readyTimeoutMs} ms`;
@@ -524,4 +556,86 @@ function hangMessage(config: WorkerConfig, timeout: HangTimeout): string {
     case 'attempt':
       return `The attempt ran longer than ${config.attemptTimeoutMs} ms`;
   }
+}
+
+/**
+ * The options of the last worker started, per event hook, and the config made of them:
+ * the workers of a group are mostly started one after another with the same options, and
+ * share one config object instead of holding one each (with its resolved backoff, about
+ * 180 bytes per worker). Keyed by the hook in a WeakMap, so a group's config goes with it.
+ */
+interface LastConfig {
+  restart: WorkerInput['restart'];
+  backoff: BackoffPolicy;
+  maxRestarts: WorkerInput['maxRestarts'];
+  random: WorkerInput['random'];
+  now: WorkerInput['now'];
+  stopTimeoutMs: WorkerInput['stopTimeoutMs'];
+  readyTimeoutMs: WorkerInput['readyTimeoutMs'];
+  heartbeatTimeoutMs: WorkerInput['heartbeatTimeoutMs'];
+  attemptTimeoutMs: WorkerInput['attemptTimeoutMs'];
+  config: Readonly<WorkerConfig>;
+}
+const lastConfigs = new WeakMap<SupervisorEventHandler, LastConfig>();
+let lastUnhooked: LastConfig | undefined;
+
+/** The worker's config: the last one made if the options are the same, else a new one. */
+export function configOf(input: WorkerInput): Readonly<WorkerConfig> {
+  const last = input.onEvent === undefined ? lastUnhooked : lastConfigs.get(input.onEvent);
+  if (
+    last !== undefined &&
+    last.restart === input.restart &&
+    sameBackoff(last.backoff, input.backoff) &&
+    sameMaxRestarts(last.maxRestarts, input.maxRestarts) &&
+    last.random === input.random &&
+    last.now === input.now &&
+    last.stopTimeoutMs === input.stopTimeoutMs &&
+    last.readyTimeoutMs === input.readyTimeoutMs &&
+    last.heartbeatTimeoutMs === input.heartbeatTimeoutMs &&
+    last.attemptTimeoutMs === input.attemptTimeoutMs
+  ) {
+    return last.config;
+  }
+  const config: WorkerConfig = {
+    restart: input.restart ?? 'on-failure',
+    backoff: resolveBackoff(input.backoff),
+    maxRestarts: input.maxRestarts,
+    random: input.random ?? Math.random,
+    now: input.now ?? Date.now,
+    stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
+    readyTimeoutMs: input.readyTimeoutMs,
+    heartbeatTimeoutMs: input.heartbeatTimeoutMs,
+    attemptTimeoutMs: input.attemptTimeoutMs,
+    onEvent: input.onEvent,
+  };
+  const entry: LastConfig = {
+    restart: input.restart,
+    backoff: config.backoff,
+    maxRestarts: config.maxRestarts,
+    random: input.random,
+    now: input.now,
+    stopTimeoutMs: input.stopTimeoutMs,
+    readyTimeoutMs: input.readyTimeoutMs,
+    heartbeatTimeoutMs: input.heartbeatTimeoutMs,
+    attemptTimeoutMs: input.attemptTimeoutMs,
+    config,
+  };
+  if (input.onEvent === undefined) lastUnhooked = entry;
+  else lastConfigs.set(input.onEvent, entry);
+  return config;
+}
+
+/** The resolved backoff `policy` is what `options` resolve to. */
+function sameBackoff(resolved: BackoffPolicy, options: WorkerInput['backoff']): boolean {
+  return (
+    resolved.initialMs === (options?.initialMs ?? defaultBackoff.initialMs) &&
+    resolved.factor === (options?.factor ?? defaultBackoff.factor) &&
+    resolved.maxMs === (options?.maxMs ?? defaultBackoff.maxMs) &&
+    resolved.jitter === (options?.jitter ?? defaultBackoff.jitter) &&
+    resolved.resetAfterMs === options?.resetAfterMs
+  );
+}
+
+function sameMaxRestarts(a: WorkerInput['maxRestarts'], b: WorkerInput['maxRestarts']): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.count === b.count && a.withinMs === b.withinMs);
 }

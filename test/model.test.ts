@@ -221,9 +221,10 @@ describe('worker machine, model-based', () => {
           }
           const expected = step.state;
           const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
-          const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, lastError, stopTimedOut, outcome }: typeof real.context) =>
-            ({ attempts, crashes, recentRestarts, delayMs, errored, lastError, stopTimedOut, outcome });
+          const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, lastError, stopTimedOut }: typeof real.context) =>
+            ({ attempts, crashes, recentRestarts, delayMs, errored, lastError, stopTimedOut });
           expect(pick(real.context), `${path.steps.map((s) => s.event.type).join(' → ')}`).toEqual(pick(expected.context));
+          expect(real.output?.outcome).toBe(expected.output?.outcome);
           expect(real.status).toBe(expected.status);
           expect(work.attempts).toHaveLength(real.context.attempts);
         }
@@ -314,9 +315,10 @@ describe('worker machine, model-based', () => {
             }
             const expected = step.state;
             const real = await waitFor(worker, (s) => sameValue(s.value, expected.value), { timeout: 1000 });
-            const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, stopTimedOut, outcome }: typeof real.context) =>
-              ({ attempts, crashes, recentRestarts, delayMs, errored, stopTimedOut, outcome });
+            const pick = ({ attempts, crashes, recentRestarts, delayMs, errored, stopTimedOut }: typeof real.context) =>
+              ({ attempts, crashes, recentRestarts, delayMs, errored, stopTimedOut });
             expect(pick(real.context), `${path.steps.map((s) => s.event.type).join(' → ')}`).toEqual(pick(expected.context));
+          expect(real.output?.outcome).toBe(expected.output?.outcome);
             expect(String(real.context.lastError)).toBe(String(expected.context.lastError));
             expect(real.status).toBe(expected.status);
             expect(work.attempts).toHaveLength(real.context.attempts);
