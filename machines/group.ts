@@ -8,9 +8,9 @@ import {
 } from 'xstate';
 import { branchMachine, type BranchInput } from './branch.js';
 import type { RootMessage } from './messages.js';
-import { deleteName, getName, setName, type NameMap } from './names.js';
+import { changeName, lookupName, type NameIndex } from './names.js';
 import { notify } from './notify.js';
-import { branchId, breakBranch, failedReport, slotOf, walkTree, type BranchOutput, type BranchSlot, type Placed } from './tree.js';
+import { branchId, breakBranch, placementOf, failedReport, slotOf, walkTree, type BranchOutput, type BranchSlot, type Placed, type Placement } from './tree.js';
 import type { GroupReport, SupervisorEventHandler, WorkerSpec } from './types.js';
 import { defaultStopTimeoutMs, workerMachine } from './worker.js';
 
@@ -77,7 +77,7 @@ export interface GroupContext {
   /** The top branches, by number: O(log N) of them, each new one `fanOut` times larger. */
   branches: readonly RootBranch[];
   /** Every worker in the group by name (persistent: an update is O(log N), see names.ts). */
-  index: NameMap<Location>;
+  index: NameIndex<Location>;
   /** Workers in the group (removed ones leave at once). */
   workers: number;
   /** Worker actors not ended (a removed worker's counts until it stopped). A count: O(1) per event. */
@@ -178,12 +178,12 @@ export const groupMachine = setup({
       const spec = event.worker;
       // In the group already, or its old worker (same systemId) still stops: ignored.
       // `startGroup`'s add() refuses both with an error before sending.
-      if (getName(context.index, spec.name) !== undefined || system.get(spec.name) !== undefined) return;
+      if (locate(context.index, spec.name) !== undefined || system.get(spec.name) !== undefined) return;
       const { branches, number, position } = place(context);
       const placed: Placed = { spec, position, order: context.nextOrder };
       const grown = {
         branches,
-        index: setName(context.index, spec.name, { branch: number, position }),
+        index: changeName(context.index, spec.name, { branch: number, position }),
         workers: context.workers + 1,
         live: context.live + 1,
         nextOrder: context.nextOrder + 1,
@@ -195,15 +195,15 @@ export const groupMachine = setup({
         return;
       }
       enqueue.assign(({ context: current, spawn, self }) => {
-        spawnBranch(spawn, self, current, number, branches[number]!.depth, [placed]);
+        spawnBranch(spawn, self, current, number, branches[number]!.depth, placementOf(placed));
         return { ...grown, running: current.running + 1 };
       });
     }),
     removeWorker: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'REMOVE') return;
-      const location = getName(context.index, event.name);
+      const location = locate(context.index, event.name);
       if (location === undefined) return;
-      enqueue.assign({ index: deleteName(context.index, event.name), workers: context.workers - 1 });
+      enqueue.assign({ index: changeName(context.index, event.name, null), workers: context.workers - 1 });
       enqueue.sendTo(branchId(location.branch), { type: 'supervisor.remove', position: location.position });
     }),
     countFinished: assign({ live: ({ context }) => context.live - 1 }),
@@ -246,34 +246,35 @@ export const groupMachine = setup({
       onEvent: input.onEvent,
       now: input.now,
     };
-    let index: NameMap<Location> = null;
-    const placed: Placed[] = [];
+    const names: string[] = [];
+    const seen = new Set<string>();
     let stopTimeouts: readonly number[] = [];
-    for (const [position, spec] of input.workers.entries()) {
-      if (getName(index, spec.name) !== undefined) {
+    for (const spec of input.workers) {
+      if (seen.has(spec.name)) {
         throw new TypeError(`Expected \`workers\` to have unique names, got ${JSON.stringify(spec.name)} twice`);
       }
-      index = setName(index, spec.name, { branch: 0, position });
-      placed.push({ spec, position, order: position });
+      seen.add(spec.name);
+      names.push(spec.name);
       stopTimeouts = withStopTimeout(stopTimeouts, spec);
     }
     const context: GroupContext = {
       branches: [],
-      index,
-      workers: placed.length,
-      live: placed.length,
+      index: { initial: names, changes: null },
+      workers: names.length,
+      live: names.length,
       running: 0,
-      nextOrder: placed.length,
+      nextOrder: names.length,
       stopTimeouts,
       stopRequested: false,
       config,
     };
-    if (placed.length === 0) return context;
+    if (names.length === 0) return context;
     // One top branch just deep enough for the specs: the same tree add() would grow.
     let depth = 1;
-    while (fanOut ** depth < placed.length) depth += 1;
-    spawnBranch(spawn, self, context, 0, depth, placed);
-    const branch: RootBranch = { kind: 'branch', count: placed.length, output: undefined, depth, next: placed.length, free: null };
+    while (fanOut ** depth < names.length) depth += 1;
+    // One run over the input array: the branches keep no object per worker.
+    spawnBranch(spawn, self, context, 0, depth, { specs: input.workers, from: 0, to: names.length, position: 0, order: 0 });
+    const branch: RootBranch = { kind: 'branch', count: names.length, output: undefined, depth, next: names.length, free: null };
     return { ...context, branches: [branch], running: 1 };
   },
   initial: 'running',
@@ -322,6 +323,13 @@ export const groupMachine = setup({
   }),
 });
 
+const initialLocation = (position: number): Location => ({ branch: 0, position });
+
+/** Where worker `name` lives, if it is in the group: O(log N) (see names.ts). */
+export function locate(index: NameIndex<Location>, name: string): Location | undefined {
+  return lookupName(index, name, initialLocation);
+}
+
 /** fanOut, validated: a fan-out of 1 can hold no tree (every capacity would be 1). */
 function checkFanOut(fanOut: number | undefined): number {
   if (fanOut === undefined) return defaultFanOut;
@@ -362,7 +370,7 @@ function withStopTimeout(known: readonly number[], spec: WorkerSpec): readonly n
 type Spawner = (src: 'branch', options: { id: string; input: BranchInput }) => AnyActorRef;
 
 /** Spawns top branch `number`, handing it the root's `worker` logic (`.provide()`d or not). */
-function spawnBranch(spawn: unknown, self: unknown, context: GroupContext, number: number, depth: number, workers: readonly Placed[]): void {
+function spawnBranch(spawn: unknown, self: unknown, context: GroupContext, number: number, depth: number, workers: Placement): void {
   const logic = (self as { logic: AnyStateMachine }).logic;
   (spawn as Spawner)('branch', {
     id: branchId(number),

@@ -97,3 +97,35 @@ export function forEachName<V>(map: NameMap<V>, visit: (name: string, value: V) 
   }
   for (const child of map.children) forEachName(child, visit);
 }
+
+/**
+ * The root's index of its workers' names: the names it started with (position `i` below
+ * top branch 0 is `initial[i]`), and a persistent map of what changed since (a name added,
+ * or `null`: removed). A group that is never changed builds no map of its N names at all:
+ * the lookup of an initial name builds one `Map` of them on first use, cached per array
+ * (the array is never changed, so the cache is a pure function of it).
+ */
+export interface NameIndex<V> {
+  readonly initial: readonly string[];
+  readonly changes: NameMap<V | null>;
+}
+
+const initialPositions = new WeakMap<readonly string[], Map<string, number>>();
+
+/** Where `name` is, if it is in the index. `initialValue` makes the value of an initial name. */
+export function lookupName<V>(index: NameIndex<V>, name: string, initialValue: (position: number) => V): V | undefined {
+  const changed = getName(index.changes, name);
+  if (changed !== undefined) return changed ?? undefined;
+  let positions = initialPositions.get(index.initial);
+  if (positions === undefined) {
+    positions = new Map(index.initial.map((initial, position) => [initial, position]));
+    initialPositions.set(index.initial, positions);
+  }
+  const position = positions.get(name);
+  return position === undefined ? undefined : initialValue(position);
+}
+
+/** `index` with `name` at `value` (`null`: removed). */
+export function changeName<V>(index: NameIndex<V>, name: string, value: V | null): NameIndex<V> {
+  return { initial: index.initial, changes: setName(index.changes, name, value) };
+}

@@ -15,6 +15,23 @@ export interface Placed {
   order: number;
 }
 
+/**
+ * Workers on their way down the tree, as a run of consecutive positions: `specs[from]` …
+ * `specs[to − 1]`, the first at `position` and `order`, each next one at the next. The
+ * initial workers are one run over the group's input array, so a branch's input holds no
+ * object per worker (a list of {@link Placed} per branch kept ~80 bytes per worker alive).
+ */
+export interface Placement {
+  readonly specs: readonly WorkerSpec[];
+  readonly from: number;
+  readonly to: number;
+  readonly position: number;
+  readonly order: number;
+}
+
+/** One worker (an ADD) as a {@link Placement}. */
+export const placementOf = ({ spec, position, order }: Placed): Placement => ({ specs: [spec], from: 0, to: 1, position, order });
+
 /** A slot holding a worker: live (its actor is `w<slot>`), finished (its report), or removing. */
 export interface WorkerSlot {
   readonly kind: 'worker';
@@ -55,6 +72,31 @@ export const branchId = (slot: number): string => `b${slot}`;
 /** The slot number in a package-own child id (`w3`, `b12`). */
 export const slotOf = (id: string): number => Number(id.slice(1));
 
+/** The output of a done child actor, if it is one. */
+function doneOutput(actor: AnyActorRef | undefined): unknown {
+  const snapshot = actor?.getSnapshot() as { status?: string; output?: unknown } | undefined;
+  return snapshot?.status === 'done' ? snapshot.output : undefined;
+}
+
+/**
+ * A final branch's slots: a child that ended while the branch stopped is still in
+ * `children` (the branch only counted its end), and its report — or a sub-branch's
+ * output — goes into its slot here, once per branch.
+ */
+export function settledSlots(slots: readonly Slot[], children: Record<string, AnyActorRef | undefined> | undefined): Slot[] {
+  return slots.map((slot, index) => {
+    if (slot === undefined) return slot;
+    if (slot.kind === 'worker') {
+      if (slot.report !== undefined || slot.removing) return slot;
+      const report = doneOutput(children?.[workerId(index)]) as WorkerReport | undefined;
+      return report === undefined ? slot : { ...slot, report };
+    }
+    if (slot.output !== undefined || slot.broken !== undefined) return slot;
+    const output = doneOutput(children?.[branchId(index)]) as BranchOutput | undefined;
+    return output === undefined ? slot : { ...slot, output };
+  });
+}
+
 /** A worker of the group: its report once it is final, else its live actor. */
 export interface GroupMember {
   name: string;
@@ -68,6 +110,8 @@ export interface OrderedMember extends GroupMember {
 }
 
 interface BranchSnapshotLike {
+  status?: string;
+  output?: BranchOutput;
   context?: { slots: readonly Slot[] };
   children?: Record<string, AnyActorRef | undefined>;
 }
@@ -85,15 +129,22 @@ export function walkTree(slots: readonly Slot[], children: Record<string, AnyAct
       if (slot === undefined) return;
       if (slot.kind === 'worker') {
         if (slot.removing) return;
-        const actor = slot.report === undefined ? nodeChildren?.[workerId(index)] : undefined;
-        found.push({ name: slot.name, order: slot.order, report: slot.report, actor });
+        if (slot.report !== undefined) {
+          found.push({ name: slot.name, order: slot.order, report: slot.report, actor: undefined });
+          return;
+        }
+        // Ended while its branch stops: the branch keeps the actor until it is final.
+        const actor = nodeChildren?.[workerId(index)];
+        const report = doneOutput(actor) as WorkerReport | undefined;
+        found.push({ name: slot.name, order: slot.order, report, actor: report === undefined ? actor : undefined });
       } else if (slot.broken !== undefined) {
         found.push(...slot.broken.members);
       } else if (slot.output !== undefined) {
         visit(slot.output.slots, undefined);
       } else {
         const snapshot = nodeChildren?.[branchId(index)]?.getSnapshot() as BranchSnapshotLike | undefined;
-        if (snapshot?.context !== undefined) visit(snapshot.context.slots, snapshot.children);
+        if (snapshot?.status === 'done' && snapshot.output !== undefined) visit(snapshot.output.slots, undefined);
+        else if (snapshot?.context !== undefined) visit(snapshot.context.slots, snapshot.children);
       }
     });
   };

@@ -1,7 +1,6 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { nodeClock } from './clock.js';
-import { groupMachine } from '../machines/group.js';
-import { getName } from '../machines/names.js';
+import { groupMachine, locate } from '../machines/group.js';
 import { installIndexedScheduler } from '../machines/scheduler.js';
 import { failedReport, slotAt } from '../machines/tree.js';
 import type { GroupReport, SupervisorEventHandler, WorkerReport, WorkerSpec } from '../machines/types.js';
@@ -184,7 +183,7 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
       const why = notRunning();
       if (why !== undefined) throw new Error(`Cannot add worker ${describe(worker.name)} to the group: ${why}`);
       // O(log N): the root's index, not a walk of the tree.
-      if (getName(actor.getSnapshot().context.index, worker.name) !== undefined) {
+      if (locate(actor.getSnapshot().context.index, worker.name) !== undefined) {
         throw new TypeError(`Expected \`spec.name\` to be a name not in use in the group, got ${describe(worker.name)}`);
       }
       // Its systemId is still registered: the worker removed under this name still stops.
@@ -198,7 +197,7 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
       const why = notRunning();
       if (why !== undefined) throw new Error(`Cannot remove worker ${describe(name)} from the group: ${why}`);
       const snapshot = actor.getSnapshot();
-      const location = getName(snapshot.context.index, name);
+      const location = locate(snapshot.context.index, name);
       if (location === undefined) {
         throw new RangeError(`Expected \`name\` to be the name of a worker in the group, got ${describe(name)}`);
       }

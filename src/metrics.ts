@@ -56,7 +56,7 @@ export function groupMetrics(group: GroupHandle): string {
   const states: string[] = [];
   for (const worker of workers) {
     const label = `worker="${escapeLabelValue(worker.name)}"`;
-    const counters = observer.counters.get(worker.name);
+    const counters = observer.counters(worker.name);
     starts.push(`xstate_supervisor_starts_total{${label}} ${counters?.starts ?? 0}`);
     crashes.push(`xstate_supervisor_crashes_total{${label}} ${counters?.crashes ?? 0}`);
     hangs.push(`xstate_supervisor_hangs_total{${label}} ${counters?.hangs ?? 0}`);

@@ -13,30 +13,50 @@ export interface WorkerCounters {
  * Not part of the public surface: reached through {@link observerOf}.
  */
 export class GroupObserver {
-  /** Per worker, by name (a Map: a user's string is never a plain-object key). */
-  readonly counters = new Map<string, WorkerCounters>();
+  /**
+   * Per worker, by name (a Map: a user's string is never a plain-object key). A number is
+   * the starts of a worker that never crashed nor hung: no counters object per worker
+   * until one does (most never do).
+   */
+  readonly #counts = new Map<string, number | WorkerCounters>();
   readonly #listeners = new Set<SupervisorEventHandler>();
+
+  /** What worker `name` has done since it was added, if it has started. */
+  counters(name: string): WorkerCounters | undefined {
+    const counts = this.#counts.get(name);
+    return typeof counts === 'number' ? { starts: counts, crashes: 0, hangs: 0 } : counts;
+  }
+
+  /** The counters of `name` as an object, made on its first crash or hang. */
+  #mutable(name: string): WorkerCounters | undefined {
+    const counts = this.#counts.get(name);
+    if (typeof counts !== 'number') return counts;
+    const counters = { starts: counts, crashes: 0, hangs: 0 };
+    this.#counts.set(name, counters);
+    return counters;
+  }
 
   /** Feeds one event: called for every event of the group, before the user's hooks return. */
   readonly handle = (event: SupervisorEvent): void => {
     switch (event.type) {
       case 'worker.started': {
         // Attempt 1 is a new worker (a name removed and added again starts from zero).
-        const counters = event.attempt === 1 ? undefined : this.counters.get(event.name);
-        if (counters === undefined) this.counters.set(event.name, { starts: 1, crashes: 0, hangs: 0 });
-        else counters.starts += 1;
+        const counts = event.attempt === 1 ? undefined : this.#counts.get(event.name);
+        if (counts === undefined) this.#counts.set(event.name, 1);
+        else if (typeof counts === 'number') this.#counts.set(event.name, counts + 1);
+        else counts.starts += 1;
         break;
       }
       // A crash that ends the worker (restart 'never', maxRestarts, FatalError) is reported
       // as worker.failed alone: it is a crash all the same.
       case 'worker.crashed':
       case 'worker.failed': {
-        const counters = this.counters.get(event.name);
+        const counters = this.#mutable(event.name);
         if (counters !== undefined) counters.crashes += 1;
         break;
       }
       case 'worker.hung': {
-        const counters = this.counters.get(event.name);
+        const counters = this.#mutable(event.name);
         if (counters !== undefined) counters.hangs += 1;
         break;
       }
@@ -48,7 +68,7 @@ export class GroupObserver {
 
   /** A worker left the group (`remove()`): its series go with it. */
   forget(name: string): void {
-    this.counters.delete(name);
+    this.#counts.delete(name);
   }
 
   /** Calls `listener` with every later event; returns the function that stops it. */

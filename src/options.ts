@@ -75,24 +75,37 @@ function checkPlainObject(value: unknown, path: string, expected = 'an object'):
  * check and its use), and one that throws fails here, naming the option.
  */
 function checkKeys(object: Record<string, unknown>, path: string, allowed: readonly string[]): Record<string, unknown> {
-  const fromObject = (what: () => unknown, where: string): unknown => {
-    try {
-      return what();
-    } catch (error) {
-      throw new TypeError(`Could not read \`${where}\`: ${summarize(error)}`, { cause: error });
-    }
-  };
-  const keys = fromObject(() => Object.keys(object), path === '' ? 'options' : path) as string[];
+  // No closure and no path string per key: this runs once per spec of a group of N.
+  let keys: string[];
+  try {
+    keys = Object.keys(object);
+  } catch (error) {
+    throw unreadable(path === '' ? 'options' : path, error);
+  }
   const copy: Record<string, unknown> = {};
   for (const key of keys) {
-    const where = path === '' ? key : `${path}.${key}`;
     if (!allowed.includes(key)) {
-      throw new TypeError(`Unknown option \`${where}\`; expected one of ${allowed.join(', ')}`);
+      throw new TypeError(`Unknown option \`${subPath(path, key)}\`; expected one of ${allowed.join(', ')}`);
     }
     // `key` is one of `allowed`, the package's own names: a safe plain-object key.
-    copy[key] = fromObject(() => object[key], where);
+    try {
+      copy[key] = object[key];
+    } catch (error) {
+      throw unreadable(subPath(path, key), error);
+    }
   }
   return copy;
+}
+
+const subPath = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
+
+function unreadable(where: string, error: unknown): TypeError {
+  return new TypeError(`Could not read \`${where}\`: ${summarize(error)}`, { cause: error });
+}
+
+/** Whether {@link checkDelay} accepts `value` (checked first: its path is built only to fail). */
+function isDelay(value: unknown, minimum = 0, above = false): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= minimum && !(above && value === minimum) && value <= maxTimerMs;
 }
 
 /**
@@ -126,10 +139,10 @@ function checkBackoff(value: unknown, path: string): BackoffOptions | undefined 
   const backoff = checkOptionalObject(value, path, backoffKeys);
   if (backoff === undefined) return undefined;
   const result: BackoffOptions = {};
-  if (backoff.initialMs !== undefined) result.initialMs = checkDelay(backoff.initialMs, `${path}.initialMs`);
-  if (backoff.maxMs !== undefined) result.maxMs = checkDelay(backoff.maxMs, `${path}.maxMs`);
-  if (backoff.factor !== undefined) {
-    const { factor } = backoff;
+  const { initialMs: initial, maxMs: max, factor } = backoff;
+  if (initial !== undefined) result.initialMs = isDelay(initial) ? initial : checkDelay(initial, `${path}.initialMs`);
+  if (max !== undefined) result.maxMs = isDelay(max) ? max : checkDelay(max, `${path}.maxMs`);
+  if (factor !== undefined) {
     if (typeof factor !== 'number') fail(TypeError, `${path}.factor`, 'a number', factor);
     if (!Number.isFinite(factor) || factor < 1) fail(RangeError, `${path}.factor`, 'a finite number ≥ 1', factor);
     result.factor = factor;
@@ -169,24 +182,32 @@ export const workerOptionKeys = [
 
 /** Validates the worker options found on `object` (a spec or supervise()'s options). */
 export function checkWorkerOptions(object: Record<string, unknown>, path: string): WorkerOptions {
-  const prefix = path === '' ? '' : `${path}.`;
   const result: WorkerOptions = {};
+  // A path is built only for an option that is set (and a delay's only when it fails).
   if (object.restart !== undefined) {
-    result.restart = checkOneOf(object.restart, `${prefix}restart`, ['on-failure', 'always', 'never']);
+    result.restart = checkOneOf(object.restart, subPath(path, 'restart'), ['on-failure', 'always', 'never']);
   }
-  const backoff = checkBackoff(object.backoff, `${prefix}backoff`);
-  if (backoff !== undefined) result.backoff = backoff;
-  const maxRestarts = checkMaxRestarts(object.maxRestarts, `${prefix}maxRestarts`);
-  if (maxRestarts !== undefined) result.maxRestarts = maxRestarts;
-  if (object.stopTimeoutMs !== undefined) {
-    result.stopTimeoutMs = checkDelay(object.stopTimeoutMs, `${prefix}stopTimeoutMs`);
+  if (object.backoff !== undefined) {
+    const backoff = checkBackoff(object.backoff, subPath(path, 'backoff'));
+    if (backoff !== undefined) result.backoff = backoff;
+  }
+  if (object.maxRestarts !== undefined) {
+    const maxRestarts = checkMaxRestarts(object.maxRestarts, subPath(path, 'maxRestarts'));
+    if (maxRestarts !== undefined) result.maxRestarts = maxRestarts;
+  }
+  const { stopTimeoutMs } = object;
+  if (stopTimeoutMs !== undefined) {
+    result.stopTimeoutMs = isDelay(stopTimeoutMs) ? stopTimeoutMs : checkDelay(stopTimeoutMs, subPath(path, 'stopTimeoutMs'));
   }
   // A deadline of 0 would declare every attempt hung at its start.
-  for (const key of ['readyTimeoutMs', 'heartbeatTimeoutMs', 'attemptTimeoutMs'] as const) {
-    if (object[key] !== undefined) result[key] = checkDelay(object[key], `${prefix}${key}`, 0, true);
+  for (const key of deadlineKeys) {
+    const value = object[key];
+    if (value !== undefined) result[key] = isDelay(value, 0, true) ? value : checkDelay(value, subPath(path, key), 0, true);
   }
   return result;
 }
+
+const deadlineKeys = ['readyTimeoutMs', 'heartbeatTimeoutMs', 'attemptTimeoutMs'] as const;
 
 export function checkName(value: unknown, path: string): string {
   if (typeof value !== 'string' || value === '') fail(TypeError, path, 'a non-empty string', value);
@@ -211,10 +232,18 @@ export function checkWork(value: unknown, path: string): WorkerSpec['work'] {
 
 /** Validates one worker spec and returns a copy with only the known keys. */
 export function checkSpec(item: unknown, path: string): WorkerSpec {
-  const spec = checkKeys(checkPlainObject(item, path, 'a worker spec object'), path, ['name', 'work', ...workerOptionKeys]);
-  const name = checkName(spec.name, `${path}.name`);
-  return { name, work: checkWork(spec.work, `${path}.work`), ...checkWorkerOptions(spec, path) };
+  const spec = checkKeys(checkPlainObject(item, path, 'a worker spec object'), path, specKeys);
+  const { name, work } = spec;
+  return {
+    name: typeof name === 'string' && name !== '' ? name : checkName(name, `${path}.name`),
+    work: typeof work === 'function' ? (work as WorkerSpec['work']) : checkWork(work, `${path}.work`),
+    // A spread into the literal: written into it later, the options took a property
+    // backing store of their own (80 bytes per spec instead of 48).
+    ...checkWorkerOptions(spec, path),
+  };
 }
+
+const specKeys = ['name', 'work', ...workerOptionKeys] as const;
 
 /** Validates the specs of a group and returns a copy, so later changes by the caller do not reach the group. */
 export function checkSpecs(value: unknown): WorkerSpec[] {
