@@ -112,20 +112,32 @@ export interface NameIndex<V> {
 
 const initialPositions = new WeakMap<readonly string[], Map<string, number>>();
 
+/** The position of each initial name: one `Map`, built on first use and cached per array. */
+function positionsOf(initial: readonly string[]): Map<string, number> {
+  let positions = initialPositions.get(initial);
+  if (positions === undefined) {
+    positions = new Map(initial.map((name, position) => [name, position]));
+    initialPositions.set(initial, positions);
+  }
+  return positions;
+}
+
 /** Where `name` is, if it is in the index. `initialValue` makes the value of an initial name. */
 export function lookupName<V>(index: NameIndex<V>, name: string, initialValue: (position: number) => V): V | undefined {
   const changed = getName(index.changes, name);
   if (changed !== undefined) return changed ?? undefined;
-  let positions = initialPositions.get(index.initial);
-  if (positions === undefined) {
-    positions = new Map(index.initial.map((initial, position) => [initial, position]));
-    initialPositions.set(index.initial, positions);
-  }
-  const position = positions.get(name);
+  const position = positionsOf(index.initial).get(name);
   return position === undefined ? undefined : initialValue(position);
 }
 
-/** `index` with `name` at `value` (`null`: removed). */
+/**
+ * `index` with `name` at `value` (`null`: removed). Only an initial name leaves a `null`
+ * behind when removed; a name added later is deleted from the changes, so a group that
+ * adds and removes workers all day keeps nothing per name it no longer has.
+ */
 export function changeName<V>(index: NameIndex<V>, name: string, value: V | null): NameIndex<V> {
+  if (value === null && !positionsOf(index.initial).has(name)) {
+    return { initial: index.initial, changes: deleteName(index.changes, name) };
+  }
   return { initial: index.initial, changes: setName(index.changes, name, value) };
 }
