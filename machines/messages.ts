@@ -100,5 +100,5 @@ export type WorkerMessage =
   | { type: 'RESTART_WINDOW_PASSED' }
   /** The attempt called `ready()` (from the work's context; carries its attempt number). */
   | ReadyEvent
-  /** The worker's own watchdog timer (the `watchdog` delay): time to read the attempt's pulse. */
+  /** The worker's own watchdog timer (a delayed event with id `watchdog`): time to read the attempt's record. */
   | { type: 'supervisor.watchdog' };
