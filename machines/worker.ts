@@ -56,6 +56,8 @@ export interface WorkerConfig {
   heartbeatTimeoutMs: number | undefined;
   attemptTimeoutMs: number | undefined;
   onEvent: SupervisorEventHandler | undefined;
+  /** Who ends the wait of a stop (see {@link WorkerInput.stopDeadline}). */
+  stopDeadline: 'own' | 'parent';
 }
 
 /**
@@ -69,7 +71,6 @@ export interface WorkerContext {
   config: Readonly<WorkerConfig>;
   /** Restarts within the last `maxRestarts.withinMs`: each one ends with `RESTART_WINDOW_PASSED`. */
   recentRestarts: number;
-  stopDeadline: 'own' | 'parent';
   attempts: number;
   /** Consecutive crashes: drives the backoff. */
   crashes: number;
@@ -84,7 +85,12 @@ export interface WorkerContext {
   stopTimedOut: boolean;
   /** How many attempts were abandoned so far (hung past `stopTimeoutMs`). */
   abandoned: number;
-  /** The current attempt called ready() (as the worker heard it: `supervisor.ready`). */
+  /**
+   * The current attempt called ready() (as the worker heard it: `supervisor.ready`). The
+   * record's own `current.ready` is set by the call, outside any transition: the machine's
+   * guards read this, so that its transitions depend on its events alone (model tests
+   * traverse them without running any work).
+   */
   readied: boolean;
   /**
    * The current attempt: the `work` actor's input, its abort controller (STOP aborts it)
@@ -157,7 +163,7 @@ export const workerMachine = setup({
     hasWarmUp: ({ context }) => context.config.backoff.resetAfterMs !== undefined && !context.warmedUp,
     // A new attempt has a warm-up (`resetAfterMs` is set).
     warmsUp: ({ context }) => context.config.backoff.resetAfterMs !== undefined,
-    timesItsOwnStop: ({ context }) => context.stopDeadline === 'own',
+    timesItsOwnStop: ({ context }) => context.config.stopDeadline === 'own',
     // A new attempt starts by waiting for ready() (`readyTimeoutMs` is set).
     waitsForReady: ({ context }) => context.config.readyTimeoutMs !== undefined,
     // This attempt waits for ready() and has not called it yet.
@@ -169,24 +175,21 @@ export const workerMachine = setup({
     attemptTimedOut: ({ context }) => timedOut(context, 'attempt'),
   },
   actions: {
+    // A restart (on the way out of `backoff`): the first attempt's record is made with the
+    // context, which saves every worker an assign (a context and snapshot copy) at start.
     beginAttempt: assign(({ context, self }) => ({
       attempts: context.attempts + 1,
       nextAttemptAt: undefined,
       warmedUp: false,
       readied: false,
-      current: {
-        work: context.current.work,
-        name: context.name,
-        attempt: context.attempts + 1,
-        controller: new AbortController(),
-        now: context.config.now,
-        worker: self,
-        startedAt: context.config.now(),
-        lastHeartbeatAt: undefined,
-        ready: false,
-        progress: context.current.progress,
-      },
+      current: attemptRecord(context.current.work, context.name, context.attempts + 1, context.config, self, context.current.progress),
     })),
+    // When the attempt started, for its deadlines: at its entry, not when its record was
+    // made (the first one's with the context, which may be long before the actor starts).
+    // The record is written in place, as `heartbeat()` writes it: no assign.
+    stampAttempt: ({ context }) => {
+      context.current.startedAt = context.config.now();
+    },
     // One timer per watched attempt, whatever its deadlines: when it fires, the attempt is
     // hung or the timer is armed again for the nearest deadline (keep one per worker, and
     // none while stopping, so that stopping N watched workers does not scan N timers N
@@ -291,14 +294,14 @@ export const workerMachine = setup({
 }).createMachine({
   id: 'worker',
   context: ({ input, self }) => {
-    const config = configOf(input);
+    // A group's branch hands its workers their config made already (see presetConfig).
+    const config = (input as PresetInput)[presetConfig] ?? configOf(input);
     return {
       name: input.name,
       config,
       recentRestarts: 0,
       nextAttemptAt: undefined,
-      stopDeadline: input.stopDeadline ?? 'own',
-      attempts: 0,
+      attempts: 1,
       crashes: 0,
       warmedUp: false,
       delayMs: 0,
@@ -307,25 +310,14 @@ export const workerMachine = setup({
       stopTimedOut: false,
       abandoned: 0,
       readied: false,
-      current: {
-        work: input.work,
-        name: input.name,
-        attempt: 0,
-        controller: unstarted,
-        now: config.now,
-        worker: self,
-        startedAt: 0,
-        lastHeartbeatAt: undefined,
-        ready: false,
-        progress: undefined,
-      },
+      current: attemptRecord(input.work, input.name, 1, config, self, undefined),
     };
   },
   initial: 'attempt',
   on: { RESTART_WINDOW_PASSED: { actions: 'forgetRestart' } },
   states: {
     attempt: {
-      entry: ['beginAttempt', 'reportStarted'],
+      entry: ['stampAttempt', 'reportStarted'],
       exit: 'endAttempt',
       invoke: {
         id: 'work',
@@ -468,9 +460,9 @@ export const workerMachine = setup({
       // would cost every restart one more (eventless) microstep, and a snapshot with it.
       after: {
         backoff: [
-          { guard: 'waitsForReady', target: 'attempt.starting' },
-          { guard: 'warmsUp', target: 'attempt.running.warmingUp' },
-          { target: 'attempt.running' },
+          { guard: 'waitsForReady', target: 'attempt.starting', actions: 'beginAttempt' },
+          { guard: 'warmsUp', target: 'attempt.running.warmingUp', actions: 'beginAttempt' },
+          { target: 'attempt.running', actions: 'beginAttempt' },
         ],
       },
       on: { STOP: { target: 'stopped' } },
@@ -502,8 +494,38 @@ export function workerReport(context: WorkerContext, outcome: WorkerReport['outc
   return report;
 }
 
-/** The controller of the placeholder attempt, before the first: never aborted, never read. */
-const unstarted = new AbortController();
+/** A new attempt's record (its `startedAt` is stamped when the attempt is entered). */
+function attemptRecord(
+  work: WorkInput['work'],
+  name: string,
+  attempt: number,
+  config: Readonly<WorkerConfig>,
+  worker: AnyActorRef,
+  progress: unknown,
+): WorkInput {
+  return {
+    work,
+    name,
+    attempt,
+    controller: new AbortController(),
+    now: config.now,
+    worker,
+    startedAt: 0,
+    lastHeartbeatAt: undefined,
+    ready: false,
+    progress,
+  };
+}
+
+/**
+ * Where a group's branch puts a worker's config on its input, made once for the workers
+ * of the same options: the input then keeps no copy of the options (XState keeps each
+ * actor's input for the actor's life). Not part of {@link WorkerInput}: a symbol nobody
+ * else can set.
+ * @internal
+ */
+export const presetConfig = Symbol('xstate-supervisor.presetConfig');
+type PresetInput = WorkerInput & { [presetConfig]?: Readonly<WorkerConfig> };
 
 /** The id of the watchdog's delayed event. */
 const watchdogId = 'watchdog';
@@ -580,16 +602,26 @@ interface LastConfig {
 const lastConfigs = new WeakMap<SupervisorEventHandler, LastConfig>();
 let lastUnhooked: LastConfig | undefined;
 
-/** The worker's config: the last one made if the options are the same, else a new one. */
-export function configOf(input: WorkerInput): Readonly<WorkerConfig> {
-  const last = input.onEvent === undefined ? lastUnhooked : lastConfigs.get(input.onEvent);
+/**
+ * The worker's config: the last one made if the options are the same, else a new one.
+ * `shared` gives what a branch's workers share (`onEvent`, `now`, `stopDeadline`); by
+ * default the input's own.
+ */
+export function configOf(
+  input: WorkerInput,
+  shared: Pick<WorkerInput, 'onEvent' | 'now' | 'stopDeadline'> = input,
+): Readonly<WorkerConfig> {
+  const { onEvent, now } = shared;
+  const stopDeadline = shared.stopDeadline ?? 'own';
+  const last = onEvent === undefined ? lastUnhooked : lastConfigs.get(onEvent);
   if (
     last !== undefined &&
+    last.config.stopDeadline === stopDeadline &&
     last.restart === input.restart &&
     sameBackoff(last.backoff, input.backoff) &&
     sameMaxRestarts(last.maxRestarts, input.maxRestarts) &&
     last.random === input.random &&
-    last.now === input.now &&
+    last.now === now &&
     last.stopTimeoutMs === input.stopTimeoutMs &&
     last.readyTimeoutMs === input.readyTimeoutMs &&
     last.heartbeatTimeoutMs === input.heartbeatTimeoutMs &&
@@ -602,19 +634,20 @@ export function configOf(input: WorkerInput): Readonly<WorkerConfig> {
     backoff: resolveBackoff(input.backoff),
     maxRestarts: input.maxRestarts,
     random: input.random ?? Math.random,
-    now: input.now ?? Date.now,
+    now: now ?? Date.now,
     stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
     readyTimeoutMs: input.readyTimeoutMs,
     heartbeatTimeoutMs: input.heartbeatTimeoutMs,
     attemptTimeoutMs: input.attemptTimeoutMs,
-    onEvent: input.onEvent,
+    onEvent,
+    stopDeadline,
   };
   const entry: LastConfig = {
     restart: input.restart,
     backoff: config.backoff,
     maxRestarts: config.maxRestarts,
     random: input.random,
-    now: input.now,
+    now,
     stopTimeoutMs: input.stopTimeoutMs,
     readyTimeoutMs: input.readyTimeoutMs,
     heartbeatTimeoutMs: input.heartbeatTimeoutMs,
@@ -623,8 +656,8 @@ export function configOf(input: WorkerInput): Readonly<WorkerConfig> {
   };
   // Without a hook to tie it to, the entry outlives the worker: it keeps no user function
   // alive (a `now` reading a SimulatedClock would keep the clock and its timers).
-  if (input.onEvent !== undefined) lastConfigs.set(input.onEvent, entry);
-  else lastUnhooked = input.now === undefined && input.random === undefined ? entry : undefined;
+  if (onEvent !== undefined) lastConfigs.set(onEvent, entry);
+  else lastUnhooked = now === undefined && input.random === undefined ? entry : undefined;
   return config;
 }
 

@@ -155,6 +155,10 @@ export function startGroup(specs: readonly WorkerSpec[], options?: RunGroupOptio
       if (onGiveUp === 'escalate' && failed !== undefined) throw groupFailure(failed, report);
       return report;
     });
+    // The tree was built from the checked copies as the actor started. XState keeps the
+    // root's input (and each branch's, which hold ranges over this array) for the group's
+    // life: emptying it frees a copy of every spec, options and all, per worker.
+    workers.length = 0;
   }
 
   const members = (): GroupMember[] => {

@@ -127,7 +127,7 @@ const serializeWorker = (snapshot: SnapshotFrom<typeof workerMachine>): string =
     snapshot.value,
     Math.min(snapshot.context.attempts, 2),
     Math.min(snapshot.context.crashes, 2),
-    snapshot.context.stopDeadline,
+    snapshot.context.config.stopDeadline,
     snapshot.context.recentRestarts,
     snapshot.context.stopTimedOut,
   ]);
