@@ -4,6 +4,15 @@
 // the implementations. The Python reference is added where it speaks the scenario.
 // `--table --only restart-storm,pending-timers` runs part of the table (the other cells
 // show –); the table ends with add-remove 10k (this package and the baseline only).
+// `--repeat K` (an integer ≥ 1) measures in K interleaved rounds — round i runs every
+// implementation once, in order, so drift of the machine hits them alike — and prints each
+// row with `"round": i`. Per implementation the row kept is that of its median round by the
+// scenario's CPU figure (cpu_us_per_worker in spawn-stop, cpu_ms_per_s in idle,
+// cpu_us_per_restart elsewhere; for even K the lower median), and the ratio to xstate-bare
+// is the median of the per-round ratios (round i ÷ round i), shown with their range. A single
+// scenario runs once by default and with K > 1 ends with a summary of the medians; the table
+// runs spawn-stop 10k and restart-storm 100×1000 (the scenarios of the ÷ xstate-bare goals)
+// in 3 rounds by default, or K, and everything else once. Other modes ignore --repeat.
 // `npm run bench -- --plot FILE [--points 1000,5000,20000]` writes an SVG of CPU
 // per restart against N (restart-storm N 2) for the package, xstate-bare, the baseline, and
 // the package on XState's stock scheduler (up to 5k workers: beyond, it takes minutes).
@@ -41,20 +50,58 @@ function runPeer(scenario: string, args: string[]): Row | undefined {
   return child.status === 0 && line.startsWith('{') ? (JSON.parse(line) as Row) : undefined;
 }
 
-function measure(scenario: string, args: string[], names: string[], withPeer: boolean): Row[] {
-  const rows: Row[] = [];
-  if (only !== undefined && !only.has(scenario)) return rows;
-  for (const name of names) {
-    const row = run(name, scenario, args);
-    console.log(JSON.stringify(row));
-    rows.push(row);
+/** The CPU figure a scenario is compared by: the median round's row is the one with its median. */
+const metricOf = (scenario: string): string =>
+  scenario === 'spawn-stop' ? 'cpu_us_per_worker' : scenario === 'idle' ? 'cpu_ms_per_s' : 'cpu_us_per_restart';
+
+/** The lower median (for an even count, the smaller of the middle two) and the range. */
+function median(values: number[]): { median: number; min: number; max: number } {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return { median: sorted[(sorted.length - 1) >> 1] ?? NaN, min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN };
+}
+
+/** One scenario measured in `repeat` interleaved rounds (every implementation once per round). */
+class Measured {
+  constructor(
+    readonly metric: string,
+    readonly rounds: Row[][],
+  ) {}
+
+  /** The whole row of the implementation's median round, by the scenario's metric. */
+  row(impl: string): Row | undefined {
+    const rows = this.rounds.flatMap((round) => round.filter((row) => row.impl === impl));
+    const { median: value } = median(rows.map((row) => Number(row[this.metric])));
+    return rows.find((row) => Number(row[this.metric]) === value) ?? rows[0];
   }
-  const peerRow = withPeer ? runPeer(scenario, args) : undefined;
-  if (peerRow) {
-    console.log(JSON.stringify(peerRow));
-    rows.push(peerRow);
+
+  /** The per-round ratios impl ÷ base (round i with round i): their median and range. */
+  ratio(impl: string, base: string): { median: number; min: number; max: number } {
+    const value = (round: Row[], name: string) => Number(round.find((row) => row.impl === name)?.[this.metric] ?? NaN);
+    return median(this.rounds.map((round) => value(round, impl) / value(round, base)).filter((r) => r > 0 && r < Infinity));
   }
-  return rows;
+}
+
+/** `1.21×`, or after more than one round the median of the paired ratios and their range: `1.21× (1.10–1.35)`. */
+function pairedRatio(measured: Measured, impl: string, base = 'xstate-bare'): string {
+  const { median: ratio, min, max } = measured.ratio(impl, base);
+  if (!Number.isFinite(ratio)) return '–';
+  return measured.rounds.length > 1 ? `${ratio.toFixed(2)}× (${min.toFixed(2)}–${max.toFixed(2)})` : `${ratio.toFixed(2)}×`;
+}
+
+function measure(scenario: string, args: string[], names: string[], withPeer: boolean, repeat = 1): Measured {
+  const rounds: Row[][] = [];
+  for (let i = 1; i <= repeat && (only === undefined || only.has(scenario)); i++) {
+    const rows: Row[] = [];
+    const take = (row: Row | undefined) => {
+      if (row === undefined) return;
+      console.log(JSON.stringify(repeat > 1 ? { ...row, round: i } : row));
+      rows.push(row);
+    };
+    for (const name of names) take(run(name, scenario, args));
+    if (withPeer) take(runPeer(scenario, args));
+    rounds.push(rows);
+  }
+  return new Measured(metricOf(scenario), rounds);
 }
 
 const argv = process.argv.slice(2);
@@ -63,11 +110,20 @@ const positional: string[] = [];
 let only: Set<string> | undefined;
 let plotFile: string | undefined;
 let plotPoints = [1000, 2000, 5000, 10_000, 20_000];
+let repeat: number | undefined;
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--impl') chosen.push(argv[++i] ?? '');
   else if (argv[i] === '--only') only = new Set((argv[++i] ?? '').split(','));
   else if (argv[i] === '--plot') plotFile = argv[++i] ?? '';
   else if (argv[i] === '--points') plotPoints = (argv[++i] ?? '').split(',').map(Number);
+  else if (argv[i] === '--repeat') {
+    const value = argv[++i];
+    if (value === undefined || !/^[1-9]\d*$/.test(value)) {
+      console.error(`--repeat takes an integer ≥ 1, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
+      process.exit(2);
+    }
+    repeat = Number(value);
+  }
   else if (argv[i] !== '--table') positional.push(argv[i] ?? '');
 }
 const names = chosen.length > 0 ? chosen : Object.keys(impls).filter((name) => !optionalImpls.has(name));
@@ -105,20 +161,34 @@ else if (plotFile !== undefined) {
   console.log(`wrote ${plotFile}`);
 } else if (!argv.includes('--table')) {
   const [scenario = 'spawn-stop', ...args] = positional;
-  measure(scenario, args, names, chosen.length === 0);
+  const measured = measure(scenario, args, names, chosen.length === 0, repeat);
+  if (measured.rounds.length > 1) {
+    const withBare = names.includes('xstate-bare');
+    console.log(
+      `\nmedian of ${measured.rounds.length} interleaved rounds, ${measured.metric}` +
+        `${withBare ? '; ÷ xstate-bare: median of the per-round ratios (range)' : ''}:`,
+    );
+    for (const impl of measured.rounds[0]?.map((row) => row.impl) ?? []) {
+      const value = Number(measured.row(impl)?.[measured.metric]).toFixed(1);
+      const paired = withBare ? `  ${pairedRatio(measured, impl)}` : '';
+      console.log(`  ${impl.padEnd(34)} ${value.padStart(9)}${paired}`);
+    }
+  }
 } else {
   const number = (row: Row | undefined, key: string): number => Number(row?.[key] ?? NaN);
-  const by = (rows: Row[], impl: string) => rows.find((row) => row.impl === impl);
+  const by = (measured: Measured, impl: string) => measured.row(impl);
   const ratio = (value: number, base: number) => (Number.isFinite(value) && base > 0 ? `${(value / base).toFixed(1)}×` : '–');
   const ratio2 = (value: number, base: number) => (Number.isFinite(value) && base > 0 ? `${(value / base).toFixed(2)}×` : '–');
   const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+  // The two scenarios the goals are set on run in interleaved rounds (--repeat, 3 by default).
+  const rounds = repeat ?? 3;
 
   // The table also shows xstate-bare as it was measured before (the work called in a
   // microtask), beside the floor the goals are set against; `--impl` narrows it as usual.
   if (chosen.length === 0) names.splice(names.indexOf('xstate-bare') + 1, 0, 'xstate-bare-deferred');
-  const spawn10k = measure('spawn-stop', ['10000'], names, true);
+  const spawn10k = measure('spawn-stop', ['10000'], names, true, rounds);
   const spawn100k = measure('spawn-stop', ['100000'], names, false);
-  const storm = measure('restart-storm', ['100', '1000'], names, true);
+  const storm = measure('restart-storm', ['100', '1000'], names, true, rounds);
   // The same crash loop in a large group: every worker in backoff holds a pending timer.
   const wideStorm = measure('restart-storm', ['20000', '2'], names, false);
   // 100 workers crash-looping among N that each hold a pending `resetAfterMs` timer.
@@ -146,22 +216,29 @@ else if (plotFile !== undefined) {
     if (!s10 && !st && !wide && !Number.isFinite(p100)) continue;
     lines.push(
       `| ${impl} | ${fmt(number(s10, 'cpu_us_per_worker'), 1)} µs | ${ratio(number(s10, 'cpu_us_per_worker'), number(by(spawn10k, base), 'cpu_us_per_worker'))} | ` +
-        `${ratio2(number(s10, 'cpu_us_per_worker'), number(by(spawn10k, 'xstate-bare'), 'cpu_us_per_worker'))} | ` +
+        `${pairedRatio(spawn10k, impl)} | ` +
         `${fmt(number(s10, 'heap_per_worker_bytes') || number(s10, 'rss_per_worker_bytes'))} B | ${fmt(number(s10, 'start_ms'))} / ${fmt(number(s10, 'stop_ms'))} ms | ` +
         `${ratio2(number(s100, 'cpu_ms_total'), number(s10, 'cpu_ms_total'))} | ${fmt(number(st, 'cpu_us_per_restart'), 1)} µs | ` +
         `${ratio(number(st, 'cpu_us_per_restart'), number(by(storm, base), 'cpu_us_per_restart'))} | ` +
-        `${ratio2(number(st, 'cpu_us_per_restart'), number(by(storm, 'xstate-bare'), 'cpu_us_per_restart'))} | ${fmt(number(wide, 'cpu_us_per_restart'), 1)} µs | ` +
+        `${pairedRatio(storm, impl)} | ${fmt(number(wide, 'cpu_us_per_restart'), 1)} µs | ` +
         `${ratio2(number(wide, 'cpu_us_per_restart'), number(by(wideStorm, 'xstate-bare'), 'cpu_us_per_restart'))} | ${fmt(p100, 1)} / ${fmt(p10k, 1)} µs | ${ratio2(p10k, p100)} | ` +
         `${id ? `${fmt(number(id, 'timers'))}, ${fmt(number(id, 'cpu_ms_per_s'), 2)}` : '–'} | ${so ? `${fmt(number(so, 'heap_growth_bytes'))} B` : '–'} |`,
     );
   }
   console.log(`\n${lines.join('\n')}`);
   console.log('\npython-seed heap column: RSS per worker (its benchmark reports RSS, not heap).');
+  if (rounds > 1) {
+    console.log(
+      `spawn-stop 10k and restart-storm 100×1000: each implementation's row is its median round of ${rounds} (interleaved, by CPU); ` +
+        '÷ xstate-bare is the median of the per-round ratios, with their range.',
+    );
+  }
   // A dynamic group: only this package and the baseline speak it (bench/add-remove.ts).
   if (only === undefined || only.has('add-remove')) {
     const dynamic = runAddRemove(['10000']);
-    const baseAdd = number(by(dynamic as Row[], base), 'cpu_us_per_add');
-    const baseRemove = number(by(dynamic as Row[], base), 'cpu_us_per_remove');
+    const baseRow = (dynamic as Row[]).find((row) => row.impl === base);
+    const baseAdd = number(baseRow, 'cpu_us_per_add');
+    const baseRemove = number(baseRow, 'cpu_us_per_remove');
     const added = [
       '| implementation | add-remove 10k: CPU/add | ratio | CPU/remove | ratio | heap/worker | heap left after removing all |',
       '|---|---|---|---|---|---|---|',
