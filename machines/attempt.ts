@@ -59,7 +59,11 @@ export interface WorkInput {
   now: () => number;
   /** Receives `ready()` (the worker). */
   worker: { send(event: ReadyEvent): void };
-  /** When the attempt started (by the worker's `now`). */
+  /**
+   * When the attempt started (by the worker's `now`), for the watchdog, the only reader. A
+   * worker's first record is made with its context, before the actor starts: NaN until the
+   * watchdog arms on the attempt's entry and stamps it.
+   */
   startedAt: number;
   /** When it last called `heartbeat()`, if it did. */
   lastHeartbeatAt: number | undefined;

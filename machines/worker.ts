@@ -182,14 +182,16 @@ export const workerMachine = setup({
       nextAttemptAt: undefined,
       warmedUp: false,
       readied: false,
-      current: attemptRecord(context.current.work, context.name, context.attempts + 1, context.config, self, context.current.progress),
+      current: attemptRecord(
+        context.current.work,
+        context.name,
+        context.attempts + 1,
+        context.config,
+        self,
+        context.config.now(),
+        context.current.progress,
+      ),
     })),
-    // When the attempt started, for its deadlines: at its entry, not when its record was
-    // made (the first one's with the context, which may be long before the actor starts).
-    // The record is written in place, as `heartbeat()` writes it: no assign.
-    stampAttempt: ({ context }) => {
-      context.current.startedAt = context.config.now();
-    },
     // One timer per watched attempt, whatever its deadlines: when it fires, the attempt is
     // hung or the timer is armed again for the nearest deadline (keep one per worker, and
     // none while stopping, so that stopping N watched workers does not scan N timers N
@@ -310,14 +312,17 @@ export const workerMachine = setup({
       stopTimedOut: false,
       abandoned: 0,
       readied: false,
-      current: attemptRecord(input.work, input.name, 1, config, self, undefined),
+      // Its start is stamped by the watchdog's first arming, as the attempt is entered (see
+      // armWatchdog): the context is made when the actor is created, which may be long
+      // before it starts. Only the watchdog reads `startedAt`.
+      current: attemptRecord(input.work, input.name, 1, config, self, NaN, undefined),
     };
   },
   initial: 'attempt',
   on: { RESTART_WINDOW_PASSED: { actions: 'forgetRestart' } },
   states: {
     attempt: {
-      entry: ['stampAttempt', 'reportStarted'],
+      entry: 'reportStarted',
       exit: 'endAttempt',
       invoke: {
         id: 'work',
@@ -494,13 +499,14 @@ export function workerReport(context: WorkerContext, outcome: WorkerReport['outc
   return report;
 }
 
-/** A new attempt's record (its `startedAt` is stamped when the attempt is entered). */
+/** A new attempt's record. */
 function attemptRecord(
   work: WorkInput['work'],
   name: string,
   attempt: number,
   config: Readonly<WorkerConfig>,
   worker: AnyActorRef,
+  startedAt: number,
   progress: unknown,
 ): WorkInput {
   return {
@@ -510,7 +516,7 @@ function attemptRecord(
     controller: new AbortController(),
     now: config.now,
     worker,
-    startedAt: 0,
+    startedAt,
     lastHeartbeatAt: undefined,
     ready: false,
     progress,
@@ -536,6 +542,8 @@ const watchdogId = 'watchdog';
  */
 function armWatchdog(context: WorkerContext, self: AnyActorRef, system: unknown): void {
   if (!isWatched(context.config)) return;
+  // The first attempt's record is stamped here, on the attempt's entry (NaN: not yet).
+  if (Number.isNaN(context.current.startedAt)) context.current.startedAt = context.config.now();
   const due = nextDeadline(context);
   if (due === Infinity) return;
   const delay = Math.max(0, due - context.config.now());

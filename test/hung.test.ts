@@ -180,6 +180,29 @@ describe('hung work: attemptTimeoutMs', () => {
     expect(events.find((event) => event.type === 'worker.crashed')).toMatchObject({ delayMs: 1000, at: 3000 });
     actor.stop();
   });
+
+  test('deadlines count from when the attempt starts, not from when the actor was created', () => {
+    const clock = new SimulatedClock();
+    const events: Timed[] = [];
+    const actor = createActor(workerMachine, {
+      clock,
+      input: {
+        name: 'w',
+        work: ({ signal }) => aborted(signal),
+        attemptTimeoutMs: 300,
+        readyTimeoutMs: 200,
+        now: () => clock.now(),
+        onEvent: (event) => events.push({ ...event, at: clock.now() }),
+      },
+    });
+    clock.increment(5000); // created long before it starts
+    actor.start();
+    clock.increment(199);
+    expect(hangs(events)).toEqual([]);
+    clock.increment(1);
+    expect(hangs(events)).toEqual([{ type: 'worker.hung', name: 'w', attempt: 1, timeout: 'ready', at: 5200 }]);
+    actor.stop();
+  });
 });
 
 describe('hung work: progress and abandoned attempts', () => {
