@@ -612,14 +612,14 @@ let lastUnhooked: LastConfig | undefined;
 
 /**
  * The worker's config: the last one made if the options are the same, else a new one.
- * `shared` gives what a branch's workers share (`onEvent`, `now`, `stopDeadline`); by
- * default the input's own.
+ * `shared` gives what a branch's workers share (`onEvent`, `now`, `stopDeadline`, and no
+ * `random`: a spec has none); by default the input's own.
  */
 export function configOf(
   input: WorkerInput,
-  shared: Pick<WorkerInput, 'onEvent' | 'now' | 'stopDeadline'> = input,
+  shared: Pick<WorkerInput, 'onEvent' | 'now' | 'stopDeadline' | 'random'> = input,
 ): Readonly<WorkerConfig> {
-  const { onEvent, now } = shared;
+  const { onEvent, now, random } = shared;
   const stopDeadline = shared.stopDeadline ?? 'own';
   const last = onEvent === undefined ? lastUnhooked : lastConfigs.get(onEvent);
   if (
@@ -628,7 +628,7 @@ export function configOf(
     last.restart === input.restart &&
     sameBackoff(last.backoff, input.backoff) &&
     sameMaxRestarts(last.maxRestarts, input.maxRestarts) &&
-    last.random === input.random &&
+    last.random === random &&
     last.now === now &&
     last.stopTimeoutMs === input.stopTimeoutMs &&
     last.readyTimeoutMs === input.readyTimeoutMs &&
@@ -641,7 +641,7 @@ export function configOf(
     restart: input.restart ?? 'on-failure',
     backoff: resolveBackoff(input.backoff),
     maxRestarts: input.maxRestarts,
-    random: input.random ?? Math.random,
+    random: random ?? Math.random,
     now: now ?? Date.now,
     stopTimeoutMs: input.stopTimeoutMs ?? defaultStopTimeoutMs,
     readyTimeoutMs: input.readyTimeoutMs,
@@ -654,7 +654,7 @@ export function configOf(
     restart: input.restart,
     backoff: config.backoff,
     maxRestarts: config.maxRestarts,
-    random: input.random,
+    random,
     now,
     stopTimeoutMs: input.stopTimeoutMs,
     readyTimeoutMs: input.readyTimeoutMs,
@@ -665,7 +665,7 @@ export function configOf(
   // Without a hook to tie it to, the entry outlives the worker: it keeps no user function
   // alive (a `now` reading a SimulatedClock would keep the clock and its timers).
   if (onEvent !== undefined) lastConfigs.set(onEvent, entry);
-  else lastUnhooked = now === undefined && input.random === undefined ? entry : undefined;
+  else lastUnhooked = now === undefined && random === undefined ? entry : undefined;
   return config;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, type AnyActorRef, type SnapshotFrom } from 'xstate';
+import { startGroup } from '../src/index.js';
 import { configOf, workerMachine, type WorkerInput } from '../machines/worker.js';
 import type { SupervisorEventHandler } from '../machines/types.js';
 
@@ -50,5 +51,21 @@ describe('worker config: one object for consecutive workers started with the sam
     expect(b).toBe(a);
     expect(c).toBe(a);
     for (const actor of actors) actor.stop();
+  });
+
+  test("a group's branch hands its workers their config: the input keeps no copy of the options", async () => {
+    const group = startGroup(
+      [
+        { name: 'a', work, backoff: { initialMs: 5 }, stopTimeoutMs: 50 },
+        { name: 'b', work, backoff: { initialMs: 5 }, stopTimeoutMs: 50 },
+      ],
+      { installSignals: false, logger: false },
+    );
+    const [a, b] = ['a', 'b'].map((name) => group.actor.system.get(name) as AnyActorRef);
+    const config = (a!.getSnapshot() as SnapshotFrom<typeof workerMachine>).context.config;
+    expect((b!.getSnapshot() as SnapshotFrom<typeof workerMachine>).context.config).toBe(config);
+    expect(config).toMatchObject({ backoff: { initialMs: 5 }, stopTimeoutMs: 50, stopDeadline: 'parent' });
+    expect(Object.keys((a as unknown as { options: { input: object } }).options.input)).toEqual(['name', 'work']);
+    await group.stop();
   });
 });
