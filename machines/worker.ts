@@ -1,4 +1,4 @@
-import { and, assign, enqueueActions, setup, stateIn, type AnyActorRef, type ActorSystem, type AnyEventObject } from 'xstate';
+import { and, assign, enqueueActions, setup, type AnyActorRef, type ActorSystem, type AnyEventObject } from 'xstate';
 import { endReason, isAbortRejection, stopReason, workLogic, type WorkInput } from './attempt.js';
 import { backoffDelay, defaultBackoff, resolveBackoff, type BackoffPolicy } from './backoff.js';
 import { isFatal } from './fatal.js';
@@ -150,7 +150,6 @@ export const workerMachine = setup({
   },
   guards: {
     // After STOP, any settlement of the work means "stopped", never "done" or "crashed".
-    stopRequested: stateIn('#worker.attempt.stopping'),
     restartsAfterExit: ({ context }) => context.config.restart === 'always',
     neverRestarts: ({ context }) => context.config.restart === 'never',
     threwFatalError: ({ event }) => 'error' in event && isFatal(event.error),
@@ -247,6 +246,12 @@ export const workerMachine = setup({
     // is cancelled when it crashes or returns. (No-op after STOP: already aborted.)
     endAttempt: ({ context }) => context.current.controller.abort(endReason),
     markStopTimedOut: assign({ stopTimedOut: true }),
+    // A rejection with the abort's own reason is the work obeying STOP, not an error.
+    recordStopFailure: assign(({ context, event }) =>
+      'error' in event && !isAbortRejection(event.error, context.current.controller.signal)
+        ? { errored: true, lastError: event.error }
+        : {},
+    ),
     recordFailure: assign(({ event }) => ('error' in event ? { errored: true, lastError: event.error } : {})),
     // The attempt ran `resetAfterMs`: its crash counts as the first again.
     resetBackoff: assign({ crashes: 0, warmedUp: true }),
@@ -329,8 +334,10 @@ export const workerMachine = setup({
         src: 'work',
         // The attempt's record, made by beginAttempt just before.
         input: ({ context }) => context.current,
+        // The work settling while the worker stops is handled by `stopping` itself (its own
+        // transitions take precedence over these): a crash pays no `stateIn` guard, which
+        // parses a state id on every evaluation.
         onDone: [
-          { guard: 'stopRequested', target: 'stopped' },
           { guard: and(['restartsAfterExit', 'restartLimitReached']), target: 'failed' },
           {
             // restart: 'always' — a clean return waits the current delay (no new crash).
@@ -348,15 +355,6 @@ export const workerMachine = setup({
           { target: 'done' },
         ],
         onError: [
-          {
-            guard: 'stopRequested',
-            target: 'stopped',
-            actions: assign(({ context, event }) =>
-              isAbortRejection(event.error, context.current.controller.signal)
-                ? {}
-                : { errored: true, lastError: event.error },
-            ),
-          },
           { guard: 'threwFatalError', target: 'failed', actions: 'recordFailure' },
           { guard: 'neverRestarts', target: 'failed', actions: 'recordFailure' },
           { guard: 'restartLimitReached', target: 'failed', actions: 'recordFailure' },
@@ -456,6 +454,8 @@ export const workerMachine = setup({
           },
           on: {
             'supervisor.stopDeadline': { target: '#worker.stopped', actions: 'markStopTimedOut' },
+            'xstate.done.actor.work': { target: '#worker.stopped' },
+            'xstate.error.actor.work': { target: '#worker.stopped', actions: 'recordStopFailure' },
           },
         },
       },
