@@ -3,6 +3,7 @@
  * and how its settlement is classified. The worker machine (`worker.ts`) invokes it.
  */
 import { createActor, type AnyActorLogic, type AnyActorRef, type PromiseActorLogic, type PromiseSnapshot } from 'xstate';
+import { shareOptionsShape } from './actor-options.js';
 import { isAbort } from './thrown.js';
 import type { WorkContext, WorkerSpec } from './types.js';
 
@@ -96,7 +97,10 @@ const onActorStopped = new WeakMap<AnyActorRef, () => void>();
  * (its worker or group stopped) aborts the same controller.
  */
 export const workLogic: PromiseActorLogic<unknown, WorkInput> = {
-  getInitialSnapshot: (_, input) => ({ status: 'active', output: undefined, error: undefined, input }),
+  getInitialSnapshot: ({ self }, input) => {
+    shareOptionsShape(self);
+    return { status: 'active', output: undefined, error: undefined, input };
+  },
   start: (snapshot, { self }) => {
     if (snapshot.status !== 'active' || snapshot.input === undefined) return;
     let result: unknown;
@@ -183,6 +187,7 @@ function runLogic(
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = createActor(logic, { parent, input });
+    shareOptionsShape(child);
     const end = (): void => {
       input.signal.removeEventListener('abort', onStop);
       onActorStopped.delete(parent);

@@ -6,6 +6,7 @@ import {
   type AnyActorRef,
   type AnyStateMachine,
 } from 'xstate';
+import { shareOptionsShape } from './actor-options.js';
 import type { BranchMessage, UpwardMessage } from './messages.js';
 import type { SupervisorEventHandler, WorkerReport, WorkerSpec } from './types.js';
 import {
@@ -248,6 +249,7 @@ export const branchMachine = setup({
   // Spawning here grows linearly; N spawnChild actions in one transition do not
   // (DESIGN.md, "Measured traps").
   context: ({ input, spawn, self }) => {
+    shareOptionsShape(self);
     const config: BranchConfig = {
       branch: input.branch,
       depth: input.depth,

@@ -1,6 +1,7 @@
 import { and, assign, enqueueActions, setup, type AnyActorRef, type ActorSystem, type AnyEventObject } from 'xstate';
 import { endReason, isAbortRejection, stopReason, workLogic, type WorkInput } from './attempt.js';
 import { backoffDelay, defaultBackoff, resolveBackoff, type BackoffPolicy } from './backoff.js';
+import { shareOptionsShape } from './actor-options.js';
 import { isFatal } from './fatal.js';
 import type { WorkerMessage } from './messages.js';
 import { notify } from './notify.js';
@@ -301,6 +302,7 @@ export const workerMachine = setup({
 }).createMachine({
   id: 'worker',
   context: ({ input, self }) => {
+    shareOptionsShape(self);
     // A group's branch hands its workers their config made already (see presetConfig).
     const config = (input as PresetInput)[presetConfig] ?? configOf(input);
     return {
