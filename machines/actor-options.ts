@@ -14,13 +14,17 @@
  * properties are readonly, not the field), which XState reads after construction for
  * `input` and `devTools` only. The copy has the same own properties with the same values.
  * If a later XState makes the field something else than a writable plain object (a getter,
- * frozen, a class instance), this leaves it alone: correct, just larger.
+ * frozen, a class instance), or the options hold an own `__proto__` key, this leaves them
+ * alone: correct, just larger.
  */
 export function shareOptionsShape(actor: unknown): void {
   if (typeof actor !== 'object' || actor === null) return;
   const target = actor as { options?: unknown };
   const options = target.options;
   if (typeof options !== 'object' || options === null || Object.getPrototypeOf(options) !== Object.prototype) return;
+  // Object.assign sets where the spread defined: an own `__proto__` key (options parsed from
+  // JSON, say) would become the copy's prototype instead of a property.
+  if (Object.hasOwn(options, '__proto__')) return;
   try {
     target.options = Object.assign({}, options);
   } catch {

@@ -45,11 +45,15 @@ describe("actors' options: one hidden class for the workers of a group", () => {
     const getter = { get options() { return { id: 'x' }; } };
     const instance = { options: new (class Options { id = 'x'; })() };
     const absent = {};
-    const before = [frozen.options, instance.options];
-    for (const actor of [frozen, getter, instance, absent, null, undefined, 1]) expect(() => shareOptionsShape(actor)).not.toThrow();
-    expect([frozen.options, instance.options]).toEqual(before);
+    // An own `__proto__` key, as a spread of parsed JSON defines it: a copy by assignment
+    // would make it the prototype.
+    const protoKey = { options: { ...(JSON.parse('{"__proto__": {"polluted": true}, "id": "x"}') as object) } };
+    const before = [frozen.options, instance.options, protoKey.options];
+    for (const actor of [frozen, getter, instance, protoKey, absent, null, undefined, 1]) expect(() => shareOptionsShape(actor)).not.toThrow();
     expect(frozen.options).toBe(before[0]);
     expect(instance.options).toBe(before[1]);
+    expect(protoKey.options).toBe(before[2]);
+    expect(Object.getPrototypeOf(protoKey.options)).toBe(Object.prototype);
     expect('options' in absent).toBe(false);
   });
 
