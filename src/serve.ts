@@ -95,6 +95,9 @@ export function liveness(group: GroupHandle): Probe {
 export function readiness(group: GroupHandle): Probe {
   const snapshot = group.actor.getSnapshot();
   if (snapshot.status !== 'active') return { ok: false, body: { status: 'ended', reason: 'the group has ended' } };
+  // Every worker finished on its own (autoShutdown 'all-done'): the group only collects
+  // their reports before it ends; nobody asked it to stop.
+  if (snapshot.value === 'ending') return { ok: false, body: { status: 'ended', reason: 'every worker has finished: the group is ending' } };
   if (snapshot.value !== 'running') {
     return { ok: false, body: { status: 'stopping', reason: 'the group is stopping: drain this instance' } };
   }

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { serveGroup, startGroup, type WorkContext, type WorkerSpec } from '../src/index.js';
 import { workerOptionKeys } from '../src/options.js';
+import { readiness } from '../src/serve.js';
 import { aborted, deferred } from './helpers.js';
 import { eventLog, get, sample } from './serve-helpers.js';
 
@@ -183,6 +184,21 @@ describe('serveGroup: through a group\'s life, over real sockets', () => {
     release.resolve();
     await group.stop();
     await server.close();
+  });
+});
+
+describe('serveGroup: readiness while every worker has finished', () => {
+  test("the group's brief all-done wind-down is 'ended', not 'stopping': nobody asked it to stop", async () => {
+    const group = startGroup([{ name: 'a', work: () => Promise.resolve() }], quiet);
+    const seen: unknown[] = [];
+    const subscription = group.actor.subscribe((snapshot) => {
+      if (snapshot.value === 'ending') seen.push(readiness(group));
+    });
+    await group.done;
+    subscription.unsubscribe();
+    expect(seen.length).toBeGreaterThan(0);
+    for (const probe of seen) expect(probe).toMatchObject({ ok: false, body: { status: 'ended' } });
+    expect(readiness(group)).toMatchObject({ ok: false, body: { status: 'ended' } });
   });
 });
 
