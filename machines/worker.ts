@@ -1,7 +1,7 @@
 import { and, assign, enqueueActions, setup, type AnyActorRef, type ActorSystem, type AnyEventObject } from 'xstate';
+import { shareOptionsShape } from './actor-options.js';
 import { endReason, isAbortRejection, stopReason, workLogic, type WorkInput } from './attempt.js';
 import { backoffDelay, defaultBackoff, resolveBackoff, type BackoffPolicy } from './backoff.js';
-import { shareOptionsShape } from './actor-options.js';
 import { isFatal } from './fatal.js';
 import type { WorkerMessage } from './messages.js';
 import { notify } from './notify.js';
